@@ -1,0 +1,608 @@
+"""Read every data file into typed records and DataFrames, and check them across files.
+
+Streamlit-free: the dashboard, the notebook, the geocoder and the tests all load data through
+``load_atlas``. Every problem found is reported at once, each naming the file, the line or entry,
+the field and the bad value (``AtlasDataError``); ``python -m dashboard validate`` prints them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from dashboard import paths
+from dashboard.schema import (
+    Event,
+    Geocoded,
+    Member,
+    MembershipCount,
+    Office,
+    Organisation,
+    Source,
+    Vocabulary,
+    parse_partial_date,
+)
+
+Severity = Literal["error", "warning"]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the data, located precisely enough to fix it."""
+
+    file: str
+    where: str  # "line 12", "entry 3 (id: can)", or "" for the whole file
+    field: str
+    message: str
+    value: str = ""
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        loc = ", ".join(
+            p for p in (self.file, self.where, f"field '{self.field}'" if self.field else "") if p
+        )
+        value = f" (value: {self.value!r})" if self.value else ""
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{loc}: {tag}{self.message}{value}"
+
+
+class AtlasDataError(Exception):
+    """The data folder has problems; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[Problem], data_dir: Path):
+        self.problems = problems
+        self.data_dir = data_dir
+        lines = "\n".join(f"- {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the data in {data_dir}:\n{lines}")
+
+
+# ---------------------------------------------------------------------------------- reading
+def _short(value: Any, limit: int = 80) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    name = path.name
+    if not path.exists():
+        problems.append(Problem(name, "", "", "file is missing"))
+        return None
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark is tolerated
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(name, f"line {line}", "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")
+        )
+        return None
+    if not text.strip():
+        problems.append(Problem(name, "", "", "file is empty"))
+        return None
+    return text
+
+
+def _pydantic_problems(
+    exc: ValidationError, file: str, where: str, severity: Severity = "error"
+) -> Iterator[Problem]:
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "is not a known field (check the spelling)"
+        elif err["type"] == "missing":
+            msg = "is required"
+        value = "" if err["type"] == "missing" else _short(err.get("input"))
+        yield Problem(file, where, loc, msg, value, severity)
+
+
+def _blank_to_none(row: dict[str, str]) -> dict[str, Any]:
+    return {k: (v.strip() if v is not None and v.strip() else None) for k, v in row.items()}
+
+
+def read_csv_records(path: Path, model: type[M], problems: list[Problem]) -> list[tuple[int, M]]:
+    """Read a CSV whose columns are ``model``'s fields; return (line number, record) pairs."""
+    text = _read_text(path, problems)
+    if text is None:
+        return []
+    name = path.name
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    expected = list(model.model_fields)
+    required = [f for f, info in model.model_fields.items() if info.is_required()]
+    missing = [c for c in required if c not in header]
+    unknown = [c for c in header if c not in expected]
+    if missing:
+        problems.append(Problem(name, "line 1", ", ".join(missing), "required column is missing"))
+    if unknown:
+        problems.append(Problem(name, "line 1", ", ".join(unknown), "unknown column (check the spelling)"))
+    if missing or unknown:
+        return []
+    out: list[tuple[int, M]] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if None in row:  # more cells than columns
+                problems.append(
+                    Problem(name, f"line {line}", "", "row has more cells than the header has columns")
+                )
+                continue
+            if any(v is None for v in row.values()):  # fewer cells: a truncated row
+                absent = [k for k, v in row.items() if v is None]
+                problems.append(
+                    Problem(
+                        name,
+                        f"line {line}",
+                        ", ".join(absent),
+                        "row has fewer cells than the header has columns (truncated?)",
+                    )
+                )
+                continue
+            if not any((v or "").strip() for v in row.values()):
+                continue  # a blank line
+            try:
+                out.append((line, model.model_validate(_blank_to_none(row))))
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(exc, name, f"line {line}"))
+    except csv.Error as exc:
+        problems.append(Problem(name, f"line {reader.line_num}", "", f"is not valid CSV: {exc}"))
+    return out
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Any:
+    text = _read_text(path, problems)
+    if text is None:
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(Problem(path.name, where, "", f"is not valid YAML: {problem}"))
+        return None
+
+
+def read_yaml_list(path: Path, model: type[M], problems: list[Problem]) -> list[tuple[str, M]]:
+    """Read a YAML file holding a list of entries; return (location, record) pairs."""
+    doc = _read_yaml(path, problems)
+    if doc is None:
+        return []
+    if not isinstance(doc, list):
+        problems.append(Problem(path.name, "", "", "must be a list of entries (each starting with '- id:')"))
+        return []
+    out = []
+    for i, entry in enumerate(doc, start=1):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        where = f"entry {i}" + (f" (id: {ident})" if ident else "")
+        if not isinstance(entry, dict):
+            problems.append(Problem(path.name, where, "", "must be a mapping of fields", _short(entry)))
+            continue
+        try:
+            out.append((where, model.model_validate(entry)))
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(exc, path.name, where))
+    return out
+
+
+# ---------------------------------------------------------------------------------- the atlas
+@dataclass(frozen=True)
+class Atlas:
+    data_dir: Path
+    vocabulary: Vocabulary
+    source_records: dict[str, Source]
+    organisation_records: dict[str, Organisation]
+    sources: pd.DataFrame
+    organisations: pd.DataFrame
+    offices: pd.DataFrame
+    members: pd.DataFrame
+    membership: pd.DataFrame
+    events: pd.DataFrame
+    geocoded: pd.DataFrame
+    points: pd.DataFrame
+    warnings: list[Problem] = field(default_factory=list)
+
+    def org(self, org_id: str) -> Organisation:
+        return self.organisation_records[org_id]
+
+    def label(self, vocab: str, term: str | None, lang: str = "en") -> str:
+        """The display label of a vocabulary term (``vocab`` is e.g. 'regions', 'themes')."""
+        if term is None:
+            return ""
+        entry = getattr(self.vocabulary, vocab).get(term)
+        return getattr(entry, lang) if entry else term
+
+    def source_title(self, source_id: str) -> str:
+        src = self.source_records.get(source_id)
+        return src.title if src else source_id
+
+
+def _records_frame(records: Iterable[BaseModel], model: type[BaseModel]) -> pd.DataFrame:
+    rows = [r.model_dump() for r in records]
+    return pd.DataFrame(rows, columns=list(model.model_fields))
+
+
+def nn(value: Any) -> Any:
+    """``value``, or None when it is missing (None, NaN or pandas' NA)."""
+    return None if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)) else value
+
+
+def _year(value: str | None) -> int | None:
+    return parse_partial_date(value)[0].year if value else None
+
+
+def _organisations_frame(orgs: dict[str, Organisation]) -> pd.DataFrame:
+    rows = []
+    for o in orgs.values():
+        latest = o.secretariat[-1] if o.secretariat else None
+        current = [s for s in o.secretariat if s.until is None]
+        rows.append(
+            {
+                "id": o.id,
+                "name_en": o.name.en,
+                "name_ja": o.name.ja,
+                "short_en": o.name.short_en,
+                "short_ja": o.name.short_ja,
+                "kind": o.kind,
+                "parent": o.parent.organisation if o.parent else None,
+                "parent_relation": o.parent.type if o.parent else None,
+                "founded": o.founded.date if o.founded else None,
+                "founded_precision": parse_partial_date(o.founded.date)[1] if o.founded else None,
+                "founded_year": _year(o.founded.date) if o.founded else None,
+                "founded_place_en": o.founded.place.en if o.founded and o.founded.place else None,
+                "founded_place_ja": o.founded.place.ja if o.founded and o.founded.place else None,
+                "secretariat": "; ".join(f"{s.city} ({s.country})" for s in (current or [])) or None,
+                "secretariat_city": latest.city if latest else None,
+                "secretariat_country": latest.country if latest else None,
+                "regions": list(o.regions),
+                "status": o.status.value,
+                "status_as_of": o.status.as_of,
+                "website": o.website,
+                "themes": list(o.themes),
+                "sources": list(o.sources),
+            }
+        )
+    df = pd.DataFrame(rows)
+    if not df.empty:
+        df["founded_year"] = df["founded_year"].astype("Int64")
+    return df
+
+
+POINT_COLUMNS = [
+    "id", "point_type", "organisation", "org_name_en", "org_name_ja", "org_short_en", "org_short_ja",
+    "org_kind", "founded_year", "name_en", "name_ja", "kind", "kind_en", "kind_ja", "address", "city",
+    "city_ja", "country", "country_en", "country_ja", "region", "website", "lat", "lon", "precision",
+    "provider", "source", "source_title", "as_of",
+]  # fmt: skip
+
+
+def build_points(
+    offices: pd.DataFrame,
+    members: pd.DataFrame,
+    geocoded: pd.DataFrame,
+    organisations: pd.DataFrame,
+    vocabulary: Vocabulary,
+    source_titles: dict[str, str],
+) -> pd.DataFrame:
+    """Offices and member cities with their coordinates and organisation, one row per map point.
+
+    Rows without coordinates are left out (the loader reports them as warnings).
+    """
+    orgs = organisations.set_index("id") if not organisations.empty else organisations
+    geo = geocoded.set_index("id") if not geocoded.empty else geocoded
+    rows = []
+
+    def org_fields(org_id: str) -> dict[str, Any]:
+        o = orgs.loc[org_id]
+        return {
+            "organisation": org_id,
+            "org_name_en": o["name_en"],
+            "org_name_ja": o["name_ja"],
+            "org_short_en": o["short_en"],
+            "org_short_ja": o["short_ja"],
+            "org_kind": o["kind"],
+            "founded_year": o["founded_year"],
+        }
+
+    def place_fields(r: pd.Series) -> dict[str, Any] | None:
+        row = {k: nn(v) for k, v in r.items()}
+        if row["id"] not in geo.index:
+            return None
+        g = geo.loc[row["id"]]
+        country = vocabulary.countries.get(row["country"])
+        return {
+            "id": row["id"],
+            "city": row["city"],
+            "city_ja": row["city_ja"],
+            "country": row["country"],
+            "country_en": country.en if country else row["country"],
+            "country_ja": country.ja if country else row["country"],
+            "region": row["region"],
+            "lat": float(g["latitude"]),
+            "lon": float(g["longitude"]),
+            "precision": g["precision"],
+            "provider": g["provider"],
+            "source": row["source"],
+            "source_title": source_titles.get(row["source"], row["source"]),
+            "as_of": row["as_of"],
+        }
+
+    for _, r in offices.iterrows():
+        place = place_fields(r)
+        if place is None:
+            continue
+        r = {k: nn(v) for k, v in r.items()}
+        kind = vocabulary.office_kinds.get(r["kind"])
+        rows.append(
+            {
+                **place,
+                **org_fields(r["organisation"]),
+                "point_type": "office",
+                "name_en": r["name"],
+                "name_ja": r["name_ja"] or r["name"],
+                "kind": r["kind"],
+                "kind_en": kind.en if kind else r["kind"],
+                "kind_ja": kind.ja if kind else r["kind"],
+                "address": r["address"],
+                "website": r["website"],
+            }
+        )
+    for _, r in members.iterrows():
+        place = place_fields(r)
+        if place is None:
+            continue
+        r = {k: nn(v) for k, v in r.items()}
+        role = r["role"]
+        rows.append(
+            {
+                **place,
+                **org_fields(r["organisation"]),
+                "point_type": "member",
+                "name_en": r["city"],
+                "name_ja": r["city_ja"] or r["city"],
+                "kind": "member",
+                "kind_en": f"Member city ({role})" if role else "Member city",
+                "kind_ja": f"会員都市({role})" if role else "会員都市",
+                "address": None,
+                "website": None,
+            }
+        )
+    df = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    df["founded_year"] = df["founded_year"].astype("Int64")
+    return df
+
+
+def _collect_source_refs(obj: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every (field path, source id) inside a record: fields named 'source' or 'sources'."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            sub = f"{path}.{k}" if path else k
+            if k == "source" and isinstance(v, str):
+                yield sub, v
+            elif k == "sources" and isinstance(v, list):
+                for i, s in enumerate(v):
+                    yield f"{sub}.{i}", s
+            else:
+                yield from _collect_source_refs(v, sub)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _collect_source_refs(v, f"{path}.{i}")
+
+
+def _cross_check(
+    vocab: Vocabulary | None,
+    sources: list[tuple[str, Source]],
+    orgs: list[tuple[str, Organisation]],
+    tables: dict[str, list[tuple[str, BaseModel]]],
+    geocoded: list[tuple[str, Geocoded]],
+    problems: list[Problem],
+) -> None:
+    def unique(file: str, items: Iterable[tuple[str, Any]]) -> set[str]:
+        seen: dict[str, str] = {}
+        for where, rec in items:
+            if rec.id in seen:
+                problems.append(Problem(file, where, "id", f"duplicate id (first at {seen[rec.id]})", rec.id))
+            else:
+                seen[rec.id] = where
+        return set(seen)
+
+    source_ids = unique(paths.SOURCES, sources)
+    org_ids = unique(paths.ORGANISATIONS, orgs)
+    place_ids: dict[str, str] = {}
+    for file, rows in tables.items():
+        ids = unique(file, rows)
+        if file in (paths.OFFICES, paths.MEMBERS):
+            for where, rec in rows:
+                if rec.id in place_ids and place_ids[rec.id] != file:
+                    problems.append(
+                        Problem(file, where, "id", f"id is also used in {place_ids[rec.id]}", rec.id)
+                    )
+            place_ids.update(dict.fromkeys(ids, file))
+
+    if paths.SEEDS_DIR.is_dir():
+        for where, s in sources:
+            if s.seed and not (paths.SEEDS_DIR / s.seed).exists():
+                problems.append(Problem(paths.SOURCES, where, "seed", "no such file in shared/seeds", s.seed))
+
+    def check(file: str, where: str, fld: str, value: str | None, allowed: Iterable[str], what: str) -> None:
+        if value is not None and value not in allowed:
+            problems.append(Problem(file, where, fld, f"unknown {what}", value))
+
+    # source references everywhere
+    for where, o in orgs:
+        for fld, sid in _collect_source_refs(o.model_dump()):
+            check(paths.ORGANISATIONS, where, fld, sid, source_ids, "source id (not in sources.yaml)")
+    for file, rows in tables.items():
+        for where, rec in rows:
+            check(file, where, "source", rec.source, source_ids, "source id (not in sources.yaml)")
+
+    # organisation references
+    for where, o in orgs:
+        rels = ([o.parent] if o.parent else []) + list(o.relations)
+        for i, rel in enumerate(rels):
+            fld = "parent.organisation" if (o.parent and i == 0) else "relations.organisation"
+            check(paths.ORGANISATIONS, where, fld, rel.organisation, org_ids, "organisation id")
+    for file, rows in tables.items():
+        for where, rec in rows:
+            check(file, where, "organisation", rec.organisation, org_ids, "organisation id")
+
+    for where, g in geocoded:
+        check(paths.GEOCODED, where, "id", g.id, place_ids, "office or member id")
+
+    # dates that must agree with each other
+    for file, rows in tables.items():
+        for where, rec in rows:
+            since, until = getattr(rec, "since", None), getattr(rec, "until", None)
+            if since and until and parse_partial_date(since)[0] > parse_partial_date(until)[0]:
+                problems.append(Problem(file, where, "until", f"is before since ({since})", until))
+            if isinstance(rec, Event):
+                actual = parse_partial_date(rec.date)[1]
+                if actual != rec.precision:
+                    msg = f"date {rec.date!r} is written to {actual} precision"
+                    problems.append(Problem(file, where, "precision", msg, rec.precision))
+            if isinstance(rec, MembershipCount) and rec.as_of is None and not rec.note:
+                problems.append(
+                    Problem(file, where, "note", "an undated count needs a note saying what date it implies")
+                )
+            if isinstance(rec, MembershipCount) and rec.members is not None and rec.qualifier is None:
+                problems.append(Problem(file, where, "qualifier", "is required when members is given"))
+
+    if vocab is None:
+        return
+    countries, regions = vocab.countries, vocab.regions
+    for code, c in countries.items():
+        check(paths.VOCABULARY, f"countries.{code}", "region", c.region, regions, "region")
+    for where, o in orgs:
+        f = paths.ORGANISATIONS
+        check(f, where, "kind", o.kind, vocab.organisation_kinds, "organisation kind")
+        for t in o.themes:
+            check(f, where, "themes", t, vocab.themes, "theme")
+        for r in o.regions:
+            check(f, where, "regions", r, regions, "region")
+        for rel in ([o.parent] if o.parent else []) + list(o.relations):
+            check(f, where, "relations.type", rel.type, vocab.relations, "relation")
+        for s in o.secretariat:
+            check(f, where, "secretariat.country", s.country, countries, "country code")
+        if o.founded and o.founded.place and o.founded.place.country:
+            check(f, where, "founded.place.country", o.founded.place.country, countries, "country code")
+    for file, rows in tables.items():
+        for where, rec in rows:
+            if hasattr(rec, "country"):
+                check(file, where, "country", rec.country, countries, "country code (see vocabulary.yaml)")
+                check(file, where, "region", rec.region, regions, "region")
+                c = countries.get(rec.country)
+                if c and rec.region in regions and c.region != rec.region:
+                    problems.append(
+                        Problem(file, where, "region", f"{rec.country} is in region {c.region!r}", rec.region)
+                    )
+            if isinstance(rec, Office):
+                check(file, where, "kind", rec.kind, vocab.office_kinds, "office kind")
+            if isinstance(rec, Event):
+                check(file, where, "kind", rec.kind, vocab.event_kinds, "event kind")
+            if isinstance(rec, MembershipCount):
+                check(file, where, "qualifier", rec.qualifier, vocab.qualifiers, "qualifier")
+
+
+def _read_vocabulary(path: Path, problems: list[Problem]) -> Vocabulary | None:
+    doc = _read_yaml(path, problems)
+    if doc is None:
+        return None
+    try:
+        return Vocabulary.model_validate(doc)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, path.name, ""))
+        return None
+
+
+def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
+    problems: list[Problem] = []
+    vocab = _read_vocabulary(data_dir / paths.VOCABULARY, problems)
+    sources = read_yaml_list(data_dir / paths.SOURCES, Source, problems)
+    orgs = read_yaml_list(data_dir / paths.ORGANISATIONS, Organisation, problems)
+    tables: dict[str, list[tuple[str, Any]]] = {}
+    for file, model in (
+        (paths.OFFICES, Office),
+        (paths.MEMBERS, Member),
+        (paths.MEMBERSHIP, MembershipCount),
+        (paths.EVENTS, Event),
+    ):
+        tables[file] = [(f"line {n}", rec) for n, rec in read_csv_records(data_dir / file, model, problems)]
+
+    # geocoded.csv is produced by `python -m geocoding`; gaps are warnings (the map leaves those rows out).
+    geo_problems: list[Problem] = []
+    geo_path = data_dir / paths.GEOCODED
+    geocoded = (
+        [(f"line {n}", g) for n, g in read_csv_records(geo_path, Geocoded, geo_problems)]
+        if geo_path.exists()
+        else []
+    )
+    problems.extend(geo_problems)
+    _cross_check(vocab, sources, orgs, tables, geocoded, problems)
+
+    geo_ids = {g.id for _, g in geocoded}
+    warnings = [
+        Problem(file, where, "id", "has no coordinates yet: run `python -m geocoding`", rec.id, "warning")
+        for file in (paths.OFFICES, paths.MEMBERS)
+        for where, rec in tables[file]
+        if rec.id not in geo_ids
+    ]
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or vocab is None:
+        return None, problems + warnings
+
+    source_records = {s.id: s for _, s in sources}
+    org_records = {o.id: o for _, o in orgs}
+    sources_df = _records_frame(source_records.values(), Source)
+    orgs_df = _organisations_frame(org_records)
+    frames = {
+        file: _records_frame((r for _, r in rows), model)
+        for (file, rows), model in zip(tables.items(), (Office, Member, MembershipCount, Event), strict=True)
+    }
+    geocoded_df = _records_frame((g for _, g in geocoded), Geocoded)
+    titles = dict(zip(sources_df["id"], sources_df["title"], strict=True))
+    points = build_points(frames[paths.OFFICES], frames[paths.MEMBERS], geocoded_df, orgs_df, vocab, titles)
+    events = frames[paths.EVENTS]
+    events["year"] = [parse_partial_date(d)[0].year for d in events["date"]]
+    membership = frames[paths.MEMBERSHIP]
+    membership["as_of_date"] = pd.to_datetime(
+        [parse_partial_date(d)[0] if d else None for d in membership["as_of"]]
+    )
+    atlas = Atlas(
+        data_dir=data_dir,
+        vocabulary=vocab,
+        source_records=source_records,
+        organisation_records=org_records,
+        sources=sources_df,
+        organisations=orgs_df,
+        offices=frames[paths.OFFICES],
+        members=frames[paths.MEMBERS],
+        membership=membership,
+        events=events,
+        geocoded=geocoded_df,
+        points=points,
+        warnings=problems + warnings,
+    )
+    return atlas, problems + warnings
+
+
+def validate(data_dir: Path | None = None) -> list[Problem]:
+    """Every problem in a data folder (errors and warnings); an empty list means all is well."""
+    return _load(data_dir or paths.data_dir())[1]
+
+
+def load_atlas(data_dir: Path | None = None) -> Atlas:
+    """Load and check the data folder; raise AtlasDataError listing every error found."""
+    folder = data_dir or paths.data_dir()
+    atlas, problems = _load(folder)
+    if atlas is None:
+        raise AtlasDataError([p for p in problems if p.severity == "error"] or problems, folder)
+    return atlas

@@ -1,0 +1,180 @@
+"""The filters every page shares, their URL form, and what they select. Streamlit-free.
+
+A copied link reopens the same view: ``to_query_params`` writes the filters into the URL and
+``from_query_params`` reads them back, ignoring (and reporting) anything malformed or unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from dashboard.data import Atlas
+
+YEAR_MIN, YEAR_MAX = 1987, 2025
+LANGS = ("ja", "en")
+PAGES = ("overview", "map", "timeline", "membership", "compare", "sources")
+
+
+@dataclass(frozen=True)
+class Filters:
+    years: tuple[int, int] = (YEAR_MIN, YEAR_MAX)
+    regions: tuple[str, ...] = ()  # empty: every region
+    kinds: tuple[str, ...] = ()  # empty: every kind of organisation
+    organisations: tuple[str, ...] = ()  # empty: every organisation
+    lang: str = "ja"
+    present: bool = False  # presentation mode (projector)
+    compare: tuple[str, ...] = ()  # organisations chosen on the Compare page
+
+    def is_default(self) -> bool:
+        return self == Filters(lang=self.lang, present=self.present)
+
+
+@dataclass
+class Parsed:
+    filters: Filters
+    notices: list[str] = field(default_factory=list)
+
+
+def _values(params: Mapping[str, str | Sequence[str]], key: str) -> list[str]:
+    raw = params.get(key)
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else list(raw)
+    out: list[str] = []
+    for item in items:
+        out.extend(v.strip() for v in str(item).split(",") if v.strip())
+    return out
+
+
+def _pick(
+    params: Mapping, key: str, allowed: Sequence[str], notices: list[str], label: str
+) -> tuple[str, ...]:
+    chosen, unknown = [], []
+    for v in _values(params, key):
+        (chosen if v in allowed else unknown).append(v)
+    if unknown:
+        notices.append(f"Ignored unknown {label} in the link: {', '.join(sorted(set(unknown)))[:200]}")
+    return tuple(dict.fromkeys(chosen))
+
+
+def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -> Parsed:
+    """Read filters from URL parameters; never raises. Bad values are dropped with a notice."""
+    notices: list[str] = []
+    years = (YEAR_MIN, YEAR_MAX)
+    raw_years = _values(params, "years")
+    if raw_years:
+        try:
+            lo, hi = (int(float(x)) for x in raw_years[:2]) if len(raw_years) >= 2 else (None, None)
+            if lo is None:
+                raise ValueError
+            clamped = (max(YEAR_MIN, min(lo, hi, YEAR_MAX)), min(YEAR_MAX, max(lo, hi, YEAR_MIN)))
+            if clamped != (lo, hi):
+                notices.append(f"Years in the link were adjusted to {clamped[0]}–{clamped[1]}")
+            years = clamped
+        except (ValueError, OverflowError, TypeError):
+            notices.append(f"Ignored a malformed year range in the link: {','.join(raw_years)[:80]}")
+    regions = _pick(params, "region", list(atlas.vocabulary.regions), notices, "region")
+    kinds = _pick(params, "kind", list(atlas.vocabulary.organisation_kinds), notices, "kind of organisation")
+    org_ids = list(atlas.organisation_records)
+    orgs = _pick(params, "org", org_ids, notices, "organisation")
+    compare = _pick(params, "compare", org_ids, notices, "organisation to compare")
+    lang = "ja"
+    raw_lang = _values(params, "lang")
+    if raw_lang:
+        if raw_lang[0] in LANGS:
+            lang = raw_lang[0]
+        else:
+            notices.append(f"Ignored unknown language in the link: {raw_lang[0][:40]}")
+    present = _values(params, "present")[:1] == ["1"]
+    known = {"years", "region", "kind", "org", "compare", "lang", "present"}
+    extra = sorted(k for k in params if k not in known)
+    if extra:
+        notices.append(f"Ignored unknown setting(s) in the link: {', '.join(extra)[:200]}")
+    return Parsed(Filters(years, regions, kinds, orgs, lang, present, compare[:4]), notices)
+
+
+def to_query_params(f: Filters) -> dict[str, str]:
+    """The URL form of the filters; default values are left out so links stay short."""
+    out: dict[str, str] = {}
+    if f.years != (YEAR_MIN, YEAR_MAX):
+        out["years"] = f"{f.years[0]},{f.years[1]}"
+    for key, values in (("region", f.regions), ("kind", f.kinds), ("org", f.organisations),
+                        ("compare", f.compare)):  # fmt: skip
+        if values:
+            out[key] = ",".join(values)
+    out["lang"] = f.lang
+    if f.present:
+        out["present"] = "1"
+    return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the filters select, table by table."""
+
+    filters: Filters
+    organisations: pd.DataFrame
+    points: pd.DataFrame
+    offices: pd.DataFrame
+    members: pd.DataFrame
+    membership: pd.DataFrame
+    events: pd.DataFrame  # the selected organisations' events plus world milestones in the year range
+
+    @property
+    def org_ids(self) -> list[str]:
+        return list(self.organisations["id"])
+
+    @property
+    def empty(self) -> bool:
+        return self.organisations.empty
+
+
+def _region_match(regions: list[str], wanted: set[str]) -> bool:
+    return not wanted or "global" in regions or bool(wanted & set(regions))
+
+
+def select(atlas: Atlas, f: Filters) -> Selection:
+    """Apply the filters.
+
+    An organisation is selected when its founding year lies in the year range (one whose founding
+    date no source gives stays selected), it works in a chosen region (global networks work in
+    every region), it is of a chosen kind and among the chosen organisations. Map points must
+    also lie in a chosen region themselves.
+    """
+    orgs = atlas.organisations
+    lo, hi = f.years
+    wanted_regions = set(f.regions)
+    keep = orgs["founded_year"].isna() | orgs["founded_year"].between(lo, hi)
+    keep &= orgs["regions"].map(lambda r: _region_match(r, wanted_regions)).astype(bool)
+    if f.kinds:
+        keep &= orgs["kind"].isin(f.kinds)
+    if f.organisations:
+        keep &= orgs["id"].isin(f.organisations)
+    selected = orgs[keep.fillna(False).astype(bool)].reset_index(drop=True)
+    ids = set(selected["id"])
+
+    def by_org(df: pd.DataFrame, regional: bool = False) -> pd.DataFrame:
+        mask = df["organisation"].isin(ids)
+        if regional and wanted_regions:
+            mask &= df["region"].isin(wanted_regions)
+        return df[mask].reset_index(drop=True)
+
+    ev = atlas.events
+    world = ev["organisation"].isna() & ev["year"].between(lo, hi)
+    events = ev[ev["organisation"].isin(ids) | world].reset_index(drop=True)
+    return Selection(
+        filters=f,
+        organisations=selected,
+        points=by_org(atlas.points, regional=True),
+        offices=by_org(atlas.offices, regional=True),
+        members=by_org(atlas.members, regional=True),
+        membership=by_org(atlas.membership),
+        events=events,
+    )
+
+
+def with_lang(f: Filters, lang: str) -> Filters:
+    return replace(f, lang=lang if lang in LANGS else f.lang)

@@ -1,0 +1,53 @@
+"""Climate Networks Atlas — the Streamlit app. Run: ``make run`` (or ``streamlit run dashboard/app.py``).
+
+The shared filters are drawn here, before ``pg.run()``, so they keep their state on every page and
+are written back to the URL on each run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dashboard/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import assets, ui  # noqa: E402
+from dashboard.data import AtlasDataError  # noqa: E402
+from dashboard.i18n import t  # noqa: E402
+
+st.set_page_config(
+    page_title="Climate Networks Atlas / 気候ネットワーク・アトラス", page_icon="🌏", layout="wide"
+)
+assets.ensure_static_assets()
+
+PAGES = [
+    ("overview", "page_overview", "🏠"),
+    ("map", "page_map", "🗺️"),
+    ("timeline", "page_timeline", "📅"),
+    ("membership", "page_membership", "📈"),
+    ("compare", "page_compare", "⚖️"),
+    ("sources", "page_sources", "📚"),
+]
+
+loaded = ui.atlas_or_error()
+lang = st.session_state.get("lang", "ja")
+if isinstance(loaded, AtlasDataError):
+    ui.show_data_error(loaded, lang)
+    st.stop()
+
+filters = ui.sidebar_filters(loaded)
+ui.build_context(loaded, filters)
+lang = filters.lang
+pg = st.navigation(
+    [
+        st.Page(
+            f"app_pages/{name}.py", title=t(key, lang), icon=icon, url_path=name, default=(name == "overview")
+        )
+        for name, key, icon in PAGES
+    ]
+)
+pg.run()

@@ -1,0 +1,35 @@
+"""Overview: headline numbers and the organisations the filters select."""
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.i18n import t
+from dashboard.tables import organisations_table
+
+ctx = ui.context()
+atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
+
+st.title(t("app_title", lang))
+st.caption(t("app_subtitle", lang))
+st.write(t("overview_intro", lang))
+
+cols = st.columns(5)
+cols[0].metric(t("headline_organisations", lang), len(sel.organisations))
+cols[1].metric(t("headline_offices", lang), len(sel.offices))
+cols[2].metric(t("headline_members", lang), len(sel.members))
+countries = set(sel.offices["country"]) | set(sel.members["country"])
+cols[3].metric(t("headline_countries", lang), len(countries))
+cols[4].metric(t("headline_sources", lang), len(atlas.sources))
+
+missing = [w for w in atlas.warnings if w.severity == "warning"]
+if missing:
+    st.info(t("not_geocoded", lang, n=len(missing)))
+
+if sel.empty:
+    st.info(t("nothing_selected", lang))
+    st.stop()
+
+st.subheader(t("organisations_table", lang))
+table = organisations_table(atlas, sel, lang)
+st.dataframe(table, hide_index=True, width="stretch")
+ui.csv_download(table, "organisations.csv", lang, key="dl_orgs")

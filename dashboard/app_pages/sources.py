@@ -1,0 +1,24 @@
+"""Sources: every source the atlas rests on, and where sources disagree."""
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.i18n import t
+from dashboard.tables import disagreements_table, sources_table
+
+ctx = ui.context()
+atlas, lang = ctx.atlas, ctx.lang
+
+st.title(t("page_sources", lang))
+st.caption(t("sources_caption", lang))
+table = sources_table(atlas, lang)
+st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    column_config={"URL": st.column_config.LinkColumn("URL")},
+)
+ui.csv_download(table, "sources.csv", lang, key="dl_sources")
+
+st.subheader(t("disagreements", lang))
+st.dataframe(disagreements_table(atlas, lang), hide_index=True, width="stretch")

@@ -1,0 +1,248 @@
+"""Streamlit glue shared by app.py and the pages: cached loading, the shared filters, the URL.
+
+This is the only module besides the page scripts that imports Streamlit; the notebook never
+imports it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import paths
+from dashboard.data import Atlas, AtlasDataError, load_atlas
+from dashboard.filters import (
+    YEAR_MAX,
+    YEAR_MIN,
+    Filters,
+    Selection,
+    from_query_params,
+    select,
+    to_query_params,
+)
+from dashboard.i18n import pick, t
+
+_DATA_FILES = (
+    paths.VOCABULARY,
+    paths.SOURCES,
+    paths.ORGANISATIONS,
+    paths.OFFICES,
+    paths.MEMBERS,
+    paths.MEMBERSHIP,
+    paths.EVENTS,
+    paths.GEOCODED,
+)
+
+
+def _stamp(folder: Path) -> tuple:
+    """Changes whenever a data file changes, so an edited file is picked up without a restart."""
+    out = []
+    for name in _DATA_FILES:
+        p = folder / name
+        out.append((name, p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else (name, None, None))
+    return tuple(out)
+
+
+# The atlas is read-only and shared by every session: st.cache_resource keeps one copy in memory
+# instead of unpickling a copy per rerun (what st.cache_data would do).
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load(folder: str, stamp_key: tuple) -> Atlas | AtlasDataError:  # noqa: ARG001 (cache key)
+    try:
+        return load_atlas(Path(folder))
+    except AtlasDataError as exc:
+        return exc
+
+
+def atlas_or_error() -> Atlas | AtlasDataError:
+    folder = paths.data_dir()
+    return _load(str(folder), _stamp(folder))
+
+
+def md_escape(text: str) -> str:
+    """Make text safe to pass to a Streamlit element that renders Markdown: shown literally."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])", r"\\\1", str(text))
+
+
+def show_data_error(err: AtlasDataError, lang: str) -> None:
+    st.error(t("data_error_title", lang))
+    st.markdown(t("data_error_fix", lang))
+    st.code("\n".join(f"- {p}" for p in err.problems), language=None)
+
+
+PRESENTATION_CSS = """
+<style>
+section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
+button[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] {display: none !important;}
+html, body, [class*="st-"], .stMarkdown p, .stMarkdown li {font-size: 1.35rem !important;}
+h1 {font-size: 3rem !important;} h2 {font-size: 2.3rem !important;} h3 {font-size: 1.9rem !important;}
+div[data-testid="stMetricValue"] {font-size: 3.2rem !important;}
+.block-container {padding-top: 1.5rem !important; max-width: 100% !important;}
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class Context:
+    atlas: Atlas
+    filters: Filters
+    selection: Selection
+
+    @property
+    def lang(self) -> str:
+        return self.filters.lang
+
+
+# ------------------------------------------------------------------------------ shared filters
+_WIDGETS = ("lang", "years", "region", "kind", "org", "present")
+
+
+def _apply_to_widgets(f: Filters) -> None:
+    st.session_state["lang"] = f.lang
+    st.session_state["years"] = f.years
+    st.session_state["region"] = list(f.regions)
+    st.session_state["kind"] = list(f.kinds)
+    st.session_state["org"] = list(f.organisations)
+    st.session_state["present"] = f.present
+    st.session_state["compare_sel"] = list(f.compare)
+
+
+def _from_widgets() -> Filters:
+    s = st.session_state
+    years = tuple(s.get("years", (YEAR_MIN, YEAR_MAX)))
+    return Filters(
+        years=(int(years[0]), int(years[1])),
+        regions=tuple(s.get("region", ())),
+        kinds=tuple(s.get("kind", ())),
+        organisations=tuple(s.get("org", ())),
+        lang=s.get("lang", "ja"),
+        present=bool(s.get("present", False)),
+        compare=tuple(s.get("compare_sel", ())),
+    )
+
+
+def _reset() -> None:
+    _apply_to_widgets(Filters(lang=st.session_state.get("lang", "ja")))
+    st.session_state["url_notices"] = []
+
+
+def _leave_presentation() -> None:
+    st.session_state["present"] = False
+
+
+def sidebar_filters(atlas: Atlas) -> Filters:
+    """Draw the shared filters (call from app.py before pg.run()) and keep the URL in step."""
+    if "filters_initialised" not in st.session_state:
+        parsed = from_query_params(st.query_params.to_dict(), atlas)
+        _apply_to_widgets(parsed.filters)
+        st.session_state["url_notices"] = parsed.notices
+        st.session_state["filters_initialised"] = True
+
+    lang = st.session_state.get("lang", "ja")
+    vocab = atlas.vocabulary
+    orgs = atlas.organisations
+    with st.sidebar:
+        st.radio(
+            t("language", lang),
+            ["ja", "en"],
+            key="lang",
+            horizontal=True,
+            format_func=lambda v: "日本語" if v == "ja" else "English",
+        )
+        lang = st.session_state["lang"]
+        st.subheader(t("filters", lang))
+        st.slider(
+            t("founding_years", lang), YEAR_MIN, YEAR_MAX, key="years", help=t("year_filter_note", lang)
+        )
+        st.multiselect(
+            t("regions", lang),
+            list(vocab.regions),
+            key="region",
+            format_func=lambda r: getattr(vocab.regions[r], lang),
+            placeholder=t("all", lang),
+        )
+        st.multiselect(
+            t("kinds", lang),
+            list(vocab.organisation_kinds),
+            key="kind",
+            format_func=lambda k: getattr(vocab.organisation_kinds[k], lang),
+            placeholder=t("all", lang),
+        )
+        names = dict(zip(orgs["id"], orgs["short_ja" if lang == "ja" else "short_en"], strict=True))
+        st.multiselect(
+            t("organisations", lang),
+            list(orgs["id"]),
+            key="org",
+            format_func=lambda o: names.get(o, o),
+            placeholder=t("all", lang),
+        )
+        st.button(t("reset_filters", lang), on_click=_reset)
+        st.toggle(t("presentation_mode", lang), key="present", help=t("presentation_help", lang))
+        st.caption(t("share_link_hint", lang))
+
+    f = _from_widgets()
+    notices = st.session_state.get("url_notices") or []
+    for n in notices:
+        st.warning(md_escape(n), icon="⚠️")
+    wanted = to_query_params(f)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+    if f.present:
+        st.html(PRESENTATION_CSS)
+        st.button(t("exit_presentation", lang), on_click=_leave_presentation, key="leave_present")
+    return f
+
+
+def set_compare(org_ids: list[str]) -> None:
+    """Remember the Compare page's choice for the session and in the URL."""
+    st.session_state["compare_sel"] = list(org_ids)
+    if org_ids:
+        st.query_params["compare"] = ",".join(org_ids)
+    elif "compare" in st.query_params:
+        del st.query_params["compare"]
+
+
+# Plotly's own toolbar stays on, with its PNG export sized for slides.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "width": 1600, "height": 900, "scale": 2},
+}
+
+
+def csv_download(df, file_name: str, lang: str, key: str) -> None:
+    """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised)."""
+    from dashboard.compare import safe_csv
+
+    st.download_button(
+        t("download_csv", lang),
+        ("\ufeff" + safe_csv(df)).encode("utf-8"),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _select_cached(_atlas: Atlas, stamp_key: tuple, f: Filters) -> Selection:  # noqa: ARG001 (cache key)
+    return select(_atlas, f)
+
+
+def context() -> Context | None:
+    """The atlas, the filters and what they select, for the page being drawn (None on a data error)."""
+    return st.session_state.get("_context")
+
+
+def build_context(atlas: Atlas, f: Filters) -> Context:
+    folder = paths.data_dir()
+    ctx = Context(atlas, f, _select_cached(atlas, (str(folder), _stamp(folder)), replace(f, present=False)))
+    st.session_state["_context"] = ctx
+    return ctx
+
+
+def org_name(atlas: Atlas, org_id: str, lang: str, short: bool = True) -> str:
+    row = atlas.organisations.set_index("id").loc[org_id]
+    if short:
+        return pick(row["short_ja"], row["short_en"], lang)
+    return pick(row["name_ja"], row["name_en"], lang)

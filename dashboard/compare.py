@@ -1,0 +1,290 @@
+"""Side-by-side comparison of two to four organisations, and its Markdown and CSV exports.
+Streamlit-free.
+
+``comparison`` gives the table as plain data (rows of plain-text cells, the shared themes, each
+organisation's themes flagged shared or not) for a page to render with st.dataframe / st.columns
+without any HTML; ``compare_table`` gives it as a DataFrame (rows = attributes, columns = the
+organisations' short names). Every statement cell names its source in [brackets]. A text shown in
+the other language than the one asked for (because the source has only that one) is marked
+[EN] / [JA]; an English text that is this atlas's translation of a Japanese source is marked
+(atlas translation) / (アトラス訳).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from dashboard.data import Atlas
+from dashboard.export_csv import neutralise, safe_csv, safe_csv_bytes
+from dashboard.figures import format_partial_date, latest_membership, qualifier_text, row_labels
+from dashboard.i18n import t
+from dashboard.schema import Text
+
+__all__ = [
+    "ATTRIBUTES",
+    "CompareRow",
+    "Comparison",
+    "compare_csv",
+    "compare_markdown",
+    "compare_table",
+    "comparison",
+    "markdown_table",
+    "neutralise",
+    "safe_csv",
+    "safe_csv_bytes",
+    "shared_themes",
+]
+
+EMPTY = "—"
+# Row keys in display order; labels come from i18n (keys "cmp_<key>").
+ATTRIBUTES: tuple[str, ...] = (
+    "name",
+    "kind",
+    "founded",
+    "secretariat",
+    "latest_membership",
+    "regions",
+    "relations",
+    "mission",
+    "vision",
+    "goals",
+    "activities",
+    "unfccc",
+    "themes",
+    "shared_themes",
+    "status",
+    "website",
+    "notes",
+    "sources",
+)
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    key: str  # one of ATTRIBUTES
+    label: str  # in the chosen language
+    values: list[str]  # one plain-text cell per organisation, in column order ('—' when unknown)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    org_ids: list[str]
+    columns: list[str]  # short names in the chosen language (unique)
+    rows: list[CompareRow]
+    shared_themes: list[str]  # theme ids every compared organisation has
+    shared_theme_labels: list[str]
+    # {org id: [(theme id, label, shared?)]} for highlighting shared themes without HTML
+    themes: dict[str, list[tuple[str, str, bool]]] = field(default_factory=dict)
+
+    def row(self, key: str) -> CompareRow:
+        return next(r for r in self.rows if r.key == key)
+
+
+def _check_ids(atlas: Atlas, org_ids: list[str] | tuple[str, ...]) -> list[str]:
+    ids = list(dict.fromkeys(org_ids))
+    unknown = [o for o in ids if o not in atlas.organisation_records]
+    if unknown:
+        raise ValueError(f"unknown organisation id(s): {', '.join(unknown)}")
+    if not 2 <= len(ids) <= 4:
+        raise ValueError(f"compare two to four organisations (got {len(ids)})")
+    return ids
+
+
+def shared_themes(atlas: Atlas, org_ids: list[str] | tuple[str, ...]) -> list[str]:
+    """Theme ids that every one of the organisations has, in the first organisation's order."""
+    ids = list(dict.fromkeys(org_ids))
+    if not ids:
+        return []
+    common = set.intersection(*(set(atlas.org(o).themes) for o in ids))
+    return [th for th in atlas.org(ids[0]).themes if th in common]
+
+
+# ---------------------------------------------------------------------------------- cell texts
+def _src(atlas: Atlas, source_id: str | None) -> str:
+    return f" [{atlas.source_title(source_id)}]" if source_id else ""
+
+
+def _text(atlas: Atlas, text: Text, lang: str) -> str:
+    other = "en" if lang == "ja" else "ja"
+    shown = getattr(text, lang)
+    mark = ""
+    if not shown:
+        shown = getattr(text, other) or ""
+        mark = f"[{other.upper()}] " if shown else ""
+    elif lang == "en" and text.translation == "atlas" and text.ja:
+        shown = f"{shown} ({t('cmp_atlas_translation', lang)})"
+    return f"{mark}{shown}{_src(atlas, text.source)}" if shown else ""
+
+
+def _texts(atlas: Atlas, texts: list[Text], lang: str) -> str:
+    lines = [_text(atlas, x, lang) for x in texts]
+    return "\n".join(f"• {x}" if len(lines) > 1 else x for x in lines if x)
+
+
+def _country(atlas: Atlas, code: str | None, lang: str) -> str:
+    return atlas.label("countries", code, lang) if code else ""
+
+
+def _founded(atlas: Atlas, org_id: str, lang: str) -> str:
+    f = atlas.org(org_id).founded
+    if f is None:
+        return ""
+    parts = [format_partial_date(f.date)]
+    if f.place:
+        p = f.place
+        place = (p.ja or p.en) if lang == "ja" else (p.en or p.ja)
+        place = place or ", ".join(x for x in (p.city, _country(atlas, p.country, lang)) if x)
+        if place:
+            parts.append(place)
+    out = ", ".join(parts) + _src(atlas, f.source)
+    if f.note:
+        out += "\n" + _text(atlas, f.note, lang)
+    return out
+
+
+def _secretariat(atlas: Atlas, org_id: str, lang: str) -> str:
+    lines = []
+    for s in atlas.org(org_id).secretariat:
+        city = (s.city_ja or s.city) if lang == "ja" else s.city
+        span = ""
+        if s.since or s.until:
+            span = f" ({format_partial_date(s.since) or '?'}–{format_partial_date(s.until)})"
+        lines.append(f"{city}, {_country(atlas, s.country, lang)}{span}{_src(atlas, s.source)}")
+    return "\n".join(lines)
+
+
+def _latest(atlas: Atlas, org_id: str, lang: str) -> str:
+    m = latest_membership(atlas, org_id)
+    if m is None:
+        return ""
+    qual = qualifier_text(m["qualifier"], m["members"], atlas, lang)
+    kind = f" {m['member_kind']}" if m["member_kind"] else ""
+    written = t("fig_as_written", lang)
+    out = f"{qual}{kind} ({t('as_of', lang)} {m['as_of']}; {written}: “{m['value_as_written']}”)"
+    out += _src(atlas, m["source"])
+    for other in m["others"]:
+        out += f"\n{t('fig_another_source', lang)}: “{other['value_as_written']}”"
+        out += _src(atlas, other["source"])
+    return out
+
+
+def _relations(atlas: Atlas, org_id: str, lang: str, labels: dict[str, str]) -> str:
+    o = atlas.org(org_id)
+    lines = []
+    for rel in ([o.parent] if o.parent else []) + list(o.relations):
+        target = labels.get(rel.organisation) or (
+            atlas.org(rel.organisation).name.short_ja
+            if lang == "ja"
+            else atlas.org(rel.organisation).name.short_en
+        )
+        relation = atlas.label("relations", rel.type, lang)
+        text = f"{target}{relation}" if lang == "ja" else f"{relation} {target}"
+        since = f" ({t('fig_since', lang)} {format_partial_date(rel.since)})" if rel.since else ""
+        lines.append(f"{text}{since}{_src(atlas, rel.source)}")
+    return "\n".join(lines)
+
+
+def _status(atlas: Atlas, org_id: str, lang: str) -> str:
+    s = atlas.org(org_id).status
+    return f"{t('status_' + s.value, lang)} ({t('as_of', lang)} {s.as_of}){_src(atlas, s.source)}"
+
+
+def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], labels: dict[str, str]) -> str:
+    o = atlas.org(org_id)
+    match key:
+        case "name":
+            return o.name.ja if lang == "ja" else o.name.en
+        case "kind":
+            return atlas.label("organisation_kinds", o.kind, lang)
+        case "founded":
+            return _founded(atlas, org_id, lang)
+        case "secretariat":
+            return _secretariat(atlas, org_id, lang)
+        case "latest_membership":
+            return _latest(atlas, org_id, lang)
+        case "regions":
+            return ", ".join(atlas.label("regions", r, lang) for r in o.regions)
+        case "relations":
+            return _relations(atlas, org_id, lang, labels)
+        case "mission" | "vision" | "goals" | "activities" | "unfccc" | "notes":
+            return _texts(atlas, getattr(o, key), lang)
+        case "themes":
+            return ", ".join(atlas.label("themes", th, lang) for th in o.themes)
+        case "shared_themes":
+            return ", ".join(atlas.label("themes", th, lang) for th in shared)
+        case "status":
+            return _status(atlas, org_id, lang)
+        case "website":
+            return o.website or ""
+        case "sources":
+            return "\n".join(atlas.source_title(s) for s in o.sources)
+    raise KeyError(key)
+
+
+# ---------------------------------------------------------------------------------- the table
+def comparison(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> Comparison:
+    """The comparison as plain data. Raises ValueError unless 2–4 known organisation ids are given."""
+    ids = _check_ids(atlas, org_ids)
+    labels = row_labels(atlas, ids, lang)
+    shared = shared_themes(atlas, ids)
+    rows = [
+        CompareRow(
+            key=key,
+            label=t(f"cmp_{key}", lang),
+            values=[_cell(atlas, key, o, lang, shared, labels) or EMPTY for o in ids],
+        )
+        for key in ATTRIBUTES
+    ]
+    themes = {
+        o: [(th, atlas.label("themes", th, lang), th in shared) for th in atlas.org(o).themes] for o in ids
+    }
+    return Comparison(
+        org_ids=ids,
+        columns=[labels[o] for o in ids],
+        rows=rows,
+        shared_themes=shared,
+        shared_theme_labels=[atlas.label("themes", th, lang) for th in shared],
+        themes=themes,
+    )
+
+
+def compare_table(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> pd.DataFrame:
+    """Rows = attributes (index named by the 'attribute' label), columns = short names; plain text."""
+    c = comparison(atlas, org_ids, lang)
+    df = pd.DataFrame([r.values for r in c.rows], columns=c.columns, index=[r.label for r in c.rows])
+    df.index.name = t("cmp_attribute", lang)
+    return df
+
+
+def _md_cell(value: Any) -> str:
+    """A Markdown table cell: backslash and pipe escaped, < > & as entities, newlines as <br>."""
+    text = "" if value is None else str(value)
+    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = text.replace("|", "\\|")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+    return text.strip() or " "
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub-flavoured Markdown table; a named index becomes the first column."""
+    if df.index.name is not None:
+        df = df.reset_index()
+    header = "| " + " | ".join(_md_cell(c) for c in df.columns) + " |"
+    rule = "|" + "|".join(" --- " for _ in df.columns) + "|"
+    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def compare_markdown(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> str:
+    """The comparison as a Markdown document: a heading line and a table with N+1 columns."""
+    c = compare_table(atlas, org_ids, lang)
+    title = t("page_compare", lang) + ": " + " / ".join(_md_cell(col) for col in c.columns)
+    return f"# {title}\n\n{markdown_table(c)}"
+
+
+def compare_csv(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> str:
+    """The comparison as CSV text (first column: the attribute), formula injection neutralised."""
+    return safe_csv(compare_table(atlas, org_ids, lang))

@@ -162,6 +162,7 @@ def _timeline_points(orgs: pd.DataFrame, events: pd.DataFrame, atlas: Atlas) -> 
 
 
 def _event_hover(p: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> str:
+    """Hover text of one event; ``org_label`` is already escaped."""
     date = format_partial_date(p["date"])
     if p.get("end_date"):
         date += f" – {format_partial_date(p['end_date'])}"
@@ -172,7 +173,7 @@ def _event_hover(p: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> 
         [
             f"<b>{esc(pick(p.get('title_ja'), p.get('title_en'), lang))}</b>",
             esc(date),
-            f"{esc(org_label)} · {esc(atlas.label('event_kinds', p['kind'], lang))}",
+            f"{org_label} · {esc(atlas.label('event_kinds', p['kind'], lang))}",
             conflicting,
             esc(p.get("note")),
             _source_line(atlas, p.get("source"), lang),
@@ -192,7 +193,7 @@ def timeline_figure(data: Any, atlas: Atlas, lang: str = "ja") -> go.Figure:
     if orgs.empty:
         return _empty_figure(t("nothing_selected", lang))
     org_ids = list(orgs.sort_values("founded", na_position="last", kind="stable")["id"])
-    labels = row_labels(atlas, org_ids, lang)
+    labels = {o: esc(label) for o, label in row_labels(atlas, org_ids, lang).items()}  # tick labels
     points = _timeline_points(orgs, events, atlas)
     fig = go.Figure()
 
@@ -314,7 +315,7 @@ def add_milestones(fig: go.Figure, events: pd.DataFrame, atlas: Atlas, lang: str
             xanchor="center",
             yanchor="bottom",
             font={"size": 11, "color": NEUTRAL},
-            hovertext=_event_hover(e, atlas, lang, t("fig_world", lang)),
+            hovertext=_event_hover(e, atlas, lang, esc(t("fig_world", lang))),
             name=e["id"],
         )
 

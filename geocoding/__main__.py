@@ -1,0 +1,7 @@
+"""``python -m geocoding``: see ``geocoding.cli``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

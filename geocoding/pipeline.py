@@ -261,7 +261,7 @@ class Pipeline:
             latitude=override.latitude,
             longitude=override.longitude,
             precision=override.precision,
-            place=override.note,
+            place=None,
         )
         box = self.gazetteer.bbox(target.country)
         if box is not None and not box.contains(override.latitude, override.longitude):

@@ -34,7 +34,7 @@ PAGES = [
 ]
 
 loaded = ui.atlas_or_error()
-lang = st.session_state.get("lang", "ja")
+lang = st.session_state.get("lang") or ("en" if st.query_params.get("lang") == "en" else "ja")
 if isinstance(loaded, AtlasDataError):
     ui.show_data_error(loaded, lang)
     st.stop()

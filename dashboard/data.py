@@ -574,7 +574,7 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
     events["year"] = [parse_partial_date(d)[0].year for d in events["date"]]
     membership = frames[paths.MEMBERSHIP]
     membership["as_of_date"] = pd.to_datetime(
-        [parse_partial_date(d)[0] if d else None for d in membership["as_of"]]
+        [parse_partial_date(d)[0] if nn(d) else None for d in membership["as_of"]]
     )
     atlas = Atlas(
         data_dir=data_dir,

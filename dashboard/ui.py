@@ -213,7 +213,7 @@ PLOTLY_CONFIG = {
 
 def csv_download(df, file_name: str, lang: str, key: str) -> None:
     """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised)."""
-    from dashboard.compare import safe_csv
+    from dashboard.export_csv import safe_csv
 
     st.download_button(
         t("download_csv", lang),
@@ -246,3 +246,48 @@ def org_name(atlas: Atlas, org_id: str, lang: str, short: bool = True) -> str:
     if short:
         return pick(row["short_ja"], row["short_en"], lang)
     return pick(row["name_ja"], row["name_en"], lang)
+
+
+def point_details(row, lang: str) -> None:
+    """The clicked point's details beside the map; every value shown as literal text."""
+    from dashboard.data import nn
+    from dashboard.mapping import safe_url
+
+    name = pick(nn(row.get("name_ja")), nn(row.get("name_en")), lang)
+    other = pick(nn(row.get("name_en")), nn(row.get("name_ja")), lang)
+    st.markdown(f"**{md_escape(name)}**")
+    if other and other != name:
+        st.text(other)
+    fields = [
+        ("field_organisation", pick(nn(row.get("org_name_ja")), nn(row.get("org_name_en")), lang)),
+        ("field_kind", nn(row.get("kind_ja" if lang == "ja" else "kind_en"))),
+        ("field_address", nn(row.get("address"))),
+        ("field_founded", nn(row.get("founded_year"))),
+        ("field_precision", nn(row.get("precision"))),
+        (
+            "field_source",
+            f"{nn(row.get('source_title')) or ''} ({t('as_of', lang)} {nn(row.get('as_of')) or '—'})",
+        ),
+    ]
+    for key, value in fields:
+        if value not in (None, ""):
+            st.caption(t(key, lang))
+            st.text(str(value))
+    url = safe_url(row.get("website"))
+    if url:
+        st.link_button(t("field_website", lang), url)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _standalone_map(_points, key: tuple, lang: str) -> str:  # noqa: ARG001 (cache key)
+    from dashboard.mapping import standalone_html
+
+    return standalone_html(_points, lang=lang)
+
+
+def standalone_map_html(ctx: Context) -> str:
+    """The filtered map as one HTML file with Leaflet inlined (works offline)."""
+    folder = paths.data_dir()
+    return _standalone_map(
+        ctx.selection.points, (_stamp(folder), replace(ctx.filters, present=False)), ctx.lang
+    )

@@ -1,0 +1,56 @@
+"""Map: every geocoded office and member city, coloured by organisation, clustered, one layer each."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import ui
+from dashboard.i18n import t
+from dashboard.mapping import build_map, points_at
+from dashboard.tables import places_table
+
+ctx = ui.context()
+atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
+points = sel.points
+
+st.title(t("page_map", lang))
+if sel.empty or points.empty:
+    st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
+    st.stop()
+
+n_offices = int((points["point_type"] == "office").sum())
+st.caption(t("map_caption", lang, n=len(points), offices=n_offices, members=len(points) - n_offices))
+
+left, right = st.columns([3, 1])
+with left:
+    m = build_map(points, lang=lang, assets="served")
+    state = st_folium(
+        m,
+        key=f"atlas_map_{lang}",
+        height=640 if not ctx.filters.present else 760,
+        use_container_width=True,
+        returned_objects=["last_object_clicked"],
+    )
+    st.caption(t("map_offline_note", lang))
+
+with right:
+    st.subheader(t("details", lang))
+    clicked = (state or {}).get("last_object_clicked")
+    here = points_at(points, clicked["lat"], clicked["lng"]) if clicked else points.iloc[0:0]
+    if here.empty:
+        st.caption(t("map_click_hint", lang))
+    for i, (_, row) in enumerate(here.iterrows()):  # several places can share a city's coordinates
+        if i:
+            st.divider()
+        ui.point_details(row, lang)
+
+st.download_button(
+    t("download_map", lang),
+    ui.standalone_map_html(ctx),
+    file_name="climate-networks-map.html",
+    mime="text/html",
+    key="dl_map",
+)
+with st.expander(t("places_table", lang)):
+    table = places_table(sel, lang)
+    st.dataframe(table, hide_index=True, width="stretch")
+    ui.csv_download(table, "places.csv", lang, key="dl_places")

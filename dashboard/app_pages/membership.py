@@ -1,0 +1,34 @@
+"""Membership over time: dated counts joined by steps, qualifiers shown, disagreements side by side."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.figures import membership_figure, undated_counts
+from dashboard.i18n import t
+from dashboard.tables import membership_table
+
+ctx = ui.context()
+atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
+
+st.title(t("page_membership", lang))
+st.caption(t("membership_caption", lang))
+if sel.empty or sel.membership.empty:
+    st.info(t("nothing_selected", lang))
+    st.stop()
+
+log = st.toggle(t("log_scale", lang), key="membership_log")
+fig = membership_figure(sel.membership, atlas, lang, log=log)
+st.plotly_chart(fig, width="stretch", config=ui.PLOTLY_CONFIG, key="membership")
+
+undated = undated_counts(sel.membership)
+if not undated.empty:
+    st.subheader(t("undated_counts", lang))
+    st.dataframe(
+        membership_table(atlas, replace(sel, membership=undated), lang), hide_index=True, width="stretch"
+    )
+with st.expander(t("membership_table", lang)):
+    table = membership_table(atlas, sel, lang)
+    st.dataframe(table, hide_index=True, width="stretch")
+    ui.csv_download(table, "membership.csv", lang, key="dl_membership")

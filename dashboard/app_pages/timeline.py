@@ -1,0 +1,23 @@
+"""Timeline 1987–2025: each organisation's events, world milestones as reference lines."""
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.figures import timeline_figure
+from dashboard.i18n import t
+from dashboard.tables import events_table
+
+ctx = ui.context()
+atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
+
+st.title(t("page_timeline", lang))
+st.caption(t("timeline_caption", lang))
+if sel.empty:
+    st.info(t("nothing_selected", lang))
+    st.stop()
+
+st.plotly_chart(timeline_figure(sel, atlas, lang), width="stretch", config=ui.PLOTLY_CONFIG, key="timeline")
+with st.expander(t("events_table", lang)):
+    table = events_table(atlas, sel, lang)
+    st.dataframe(table, hide_index=True, width="stretch")
+    ui.csv_download(table, "events.csv", lang, key="dl_events")

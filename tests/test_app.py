@@ -1,0 +1,196 @@
+"""Every page through Streamlit's AppTest: filters change what is shown, the URL round-trips,
+bad parameters give a notice, an empty selection and a data error give a message, not a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import paths
+
+APP = str(paths.DASHBOARD_DIR / "app.py")
+MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def fixture_data(monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(MINIMAL))
+    return MINIMAL
+
+
+def run(params: dict[str, str] | None = None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py")
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at: AppTest) -> str:
+    parts = []
+    for kind in ("title", "caption", "markdown", "info", "warning", "error", "success", "text", "subheader"):
+        parts.extend(str(e.value) for e in getattr(at, kind))
+    return "\n".join(parts)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
+
+
+# ------------------------------------------------------------------ overview and filters
+def test_overview_headlines_follow_the_filters(fixture_data):
+    at = run({"lang": "en"})
+    assert at.title[0].value == "Climate Networks Atlas"
+    m = metrics(at)
+    assert m["Organisations"] == "2"
+    assert m["Offices"] == "2"
+    assert m["Member cities named in sources"] == "1"
+    table = at.dataframe[0].value
+    assert sorted(table["Name"]) == ["Test Network", "Test Node"]
+
+    # the year range hides organisations founded outside it (net: 1990, node: 2010)
+    at.sidebar.slider[0].set_value((2000, 2025)).run()
+    assert metrics(at)["Organisations"] == "1"
+    assert list(at.dataframe[0].value["Name"]) == ["Test Node"]
+    assert at.query_params["years"] == "2000,2025"
+
+
+def test_region_filter_keeps_global_networks_and_drops_points_elsewhere(fixture_data):
+    at = run({"lang": "en", "region": "east-asia"})
+    m = metrics(at)
+    assert m["Organisations"] == "2"  # net works globally, node in East Asia
+    assert m["Offices"] == "1"  # the Bonn office is in Europe
+    at.sidebar.multiselect[0].set_value(["europe"]).run()
+    assert metrics(at)["Organisations"] == "1"
+    assert at.query_params["region"] == "europe"
+
+
+def test_url_parameters_round_trip(fixture_data):
+    params = {"years": "1989,2015", "region": "europe", "kind": "local-government-network", "lang": "en"}
+    at = run(params)
+    assert at.sidebar.slider[0].value == (1989, 2015)
+    assert at.sidebar.multiselect[0].value == ["europe"]
+    assert at.sidebar.multiselect[1].value == ["local-government-network"]
+    assert {k: at.query_params[k] for k in params} == params
+    assert not at.warning
+
+
+def test_bad_parameters_give_a_notice_not_an_exception(fixture_data):
+    at = run({"years": "abc", "region": "atlantis", "org": "nope,net", "lang": "xx", "zzz": "1"})
+    notices = "\n".join(w.value for w in at.warning)
+    assert "malformed year range" in notices
+    assert "atlantis" in notices
+    assert "nope" in notices
+    assert "zzz" in notices
+    assert at.sidebar.multiselect[2].value == ["net"]  # the valid organisation is kept
+    assert at.sidebar.slider[0].value == (1987, 2025)
+
+
+def test_years_out_of_range_are_clamped(fixture_data):
+    at = run({"years": "1700,2999", "lang": "en"})
+    assert at.sidebar.slider[0].value == (1987, 2025)
+    assert "adjusted to 1987–2025" in "\n".join(w.value for w in at.warning)
+
+
+def test_empty_selection_is_a_friendly_message(fixture_data):
+    at = run({"years": "2015,2020", "lang": "en"})
+    assert "No organisation matches these filters" in "\n".join(i.value for i in at.info)
+    assert not at.dataframe
+
+
+def test_language_switch_changes_the_interface(fixture_data):
+    at = run()
+    assert at.title[0].value == "気候ネットワーク・アトラス"
+    assert "組織" in metrics(at)
+    at.sidebar.radio[0].set_value("en").run()
+    assert at.title[0].value == "Climate Networks Atlas"
+    assert at.query_params["lang"] == "en"
+
+
+def test_presentation_mode_from_the_url(fixture_data):
+    at = run({"present": "1", "lang": "en"})
+    assert at.sidebar.toggle[0].value is True
+    assert any(b.label == "Leave presentation mode" for b in at.button)
+
+
+# ------------------------------------------------------------------ the other pages
+def test_map_page_counts_and_table(fixture_data):
+    at = run({"lang": "en"}, page="map")
+    assert "3 places (2 offices, 1 member cities)" in texts(at)
+    places = at.dataframe[0].value
+    assert sorted(places["Name"]) == ["Japan Office", "Kyoto", "World Secretariat"]
+    at.sidebar.multiselect[0].set_value(["europe"]).run()
+    assert "1 places (1 offices, 0 member cities)" in texts(at)
+
+
+def test_timeline_page_draws_events_and_milestones(fixture_data):
+    at = run({"lang": "en"}, page="timeline")
+    spec = plotly_specs(at)[0]
+    hover = json.dumps(spec["data"], ensure_ascii=False)
+    assert "Test Network founded" in hover
+    assert "Test source A" in hover
+    layout = json.dumps(spec["layout"], ensure_ascii=False)
+    assert "Rio Earth Summit" in layout
+
+
+def test_membership_page_draws_dated_counts(fixture_data):
+    at = run({"lang": "en"}, page="membership")
+    spec = plotly_specs(at)[0]
+    ys = [y for tr in spec["data"] for y in (tr.get("y") or [])]
+    assert 200 in ys
+    assert 2500 in ys
+    at.toggle(key="membership_log").set_value(True).run()
+    assert plotly_specs(at)[0]["layout"]["yaxis"]["type"] == "log"
+
+
+def test_compare_page_puts_organisations_in_columns(fixture_data):
+    at = run({"lang": "en", "compare": "net,node"}, page="compare")
+    table = at.dataframe[0].value
+    assert list(table.columns)[-2:] == ["TN", "TN-J"] or {"TN", "TN-J"} <= set(table.columns)
+    assert "To build sustainable cities" in json.dumps(table.to_dict(), ensure_ascii=False)
+    assert "Climate" in "\n".join(s.value for s in at.success)  # the shared theme is highlighted
+    assert at.query_params["compare"] == "net,node"
+
+
+def test_sources_page_lists_every_source(fixture_data):
+    at = run({"lang": "en"}, page="sources")
+    table = at.dataframe[0].value
+    assert sorted(table["Source"]) == ["Test source A", "Test source B"]
+
+
+def test_every_page_renders_on_the_shipped_data(monkeypatch):
+    monkeypatch.delenv("ATLAS_DATA_DIR", raising=False)
+    for lang in ("ja", "en"):
+        for page in ("overview", "map", "timeline", "membership", "compare", "sources"):
+            at = run({"lang": lang}, page=page if page != "overview" else None)
+            assert at.title, f"{page} ({lang}) shows no title"
+            assert not at.error, f"{page} ({lang}): {[e.value for e in at.error]}"
+
+
+# ------------------------------------------------------------------ broken data
+def test_data_error_is_shown_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    broken = tmp_path / "data"
+    shutil.copytree(MINIMAL, broken)
+    offices = broken / "offices.csv"
+    text = offices.read_text(encoding="utf-8")
+    offices.write_text(text.replace(",src-b\n", ",src-zzz\n"), encoding="utf-8")
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(broken))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert "cannot be shown because the data has problems" in at.error[0].value
+    assert "offices.csv, line 3, field 'source': unknown source id" in at.code[0].value

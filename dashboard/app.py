@@ -16,7 +16,6 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import streamlit as st  # noqa: E402
 
 from dashboard import assets, ui  # noqa: E402
-from dashboard.data import AtlasDataError  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
 st.set_page_config(
@@ -33,14 +32,15 @@ PAGES = [
     ("sources", "page_sources", "📚"),
 ]
 
-loaded = ui.atlas_or_error()
+atlas, problems = ui.load()
 lang = st.session_state.get("lang") or ("en" if st.query_params.get("lang") == "en" else "ja")
-if isinstance(loaded, AtlasDataError):
-    ui.show_data_error(loaded, lang)
+if atlas is None:
+    ui.show_data_errors(problems, lang, fatal=True)
     st.stop()
 
-filters = ui.sidebar_filters(loaded)
-ui.build_context(loaded, filters)
+filters = ui.sidebar_filters(atlas)
+ui.show_data_errors(problems, filters.lang, fatal=False)
+ui.build_context(atlas, filters)
 lang = filters.lang
 pg = st.navigation(
     [

@@ -209,7 +209,7 @@ class Atlas:
     events: pd.DataFrame
     geocoded: pd.DataFrame
     points: pd.DataFrame
-    warnings: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # errors (entries left out) and warnings
 
     def org(self, org_id: str) -> Organisation:
         return self.organisation_records[org_id]
@@ -548,6 +548,25 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
     problems.extend(geo_problems)
     _cross_check(vocab, sources, orgs, tables, geocoded, problems)
 
+    # For the partial atlas: set aside every entry with an error, then whatever depends on one
+    # that was set aside (a member of an organisation with an error), saying so as a warning.
+    bad = {(p.file, p.where) for p in problems if p.severity == "error"}
+    sources = [(w, r) for w, r in sources if (paths.SOURCES, w) not in bad]
+    orgs = [(w, r) for w, r in orgs if (paths.ORGANISATIONS, w) not in bad]
+    tables = {f: [(w, r) for w, r in rows if (f, w) not in bad] for f, rows in tables.items()}
+    org_ids = {o.id for _, o in orgs}
+    for file, rows in tables.items():
+        kept = []
+        for where, rec in rows:
+            if rec.organisation is not None and rec.organisation not in org_ids and (file, where) not in bad:
+                msg = f"left out: organisation {rec.organisation!r} has errors"
+                problems.append(Problem(file, where, "organisation", msg, severity="warning"))
+            else:
+                kept.append((where, rec))
+        tables[file] = kept
+    place_ids = {r.id for f in (paths.OFFICES, paths.MEMBERS) for _, r in tables[f]}
+    geocoded = [(w, g) for w, g in geocoded if (paths.GEOCODED, w) not in bad and g.id in place_ids]
+
     geo_ids = {g.id for _, g in geocoded}
     warnings = [
         Problem(file, where, "id", "has no coordinates yet: run `python -m geocoding`", rec.id, "warning")
@@ -555,8 +574,7 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         for where, rec in tables[file]
         if rec.id not in geo_ids
     ]
-    errors = [p for p in problems if p.severity == "error"]
-    if errors or vocab is None:
+    if vocab is None or not orgs:
         return None, problems + warnings
 
     source_records = {s.id: s for _, s in sources}
@@ -589,7 +607,7 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         events=events,
         geocoded=geocoded_df,
         points=points,
-        warnings=problems + warnings,
+        problems=problems + warnings,
     )
     return atlas, problems + warnings
 
@@ -603,6 +621,16 @@ def load_atlas(data_dir: Path | None = None) -> Atlas:
     """Load and check the data folder; raise AtlasDataError listing every error found."""
     folder = data_dir or paths.data_dir()
     atlas, problems = _load(folder)
-    if atlas is None:
-        raise AtlasDataError([p for p in problems if p.severity == "error"] or problems, folder)
+    errors = [p for p in problems if p.severity == "error"]
+    if atlas is None or errors:
+        raise AtlasDataError(errors or problems, folder)
     return atlas
+
+
+def load_atlas_partial(data_dir: Path | None = None) -> tuple[Atlas | None, list[Problem]]:
+    """Load what is valid and list every problem; entries with errors (and what needs them) are left out.
+
+    The dashboard uses this so one bad row shows a message naming it while every page keeps working
+    on the rest. None only when nothing usable is left (no vocabulary or no organisation).
+    """
+    return _load(data_dir or paths.data_dir())

@@ -52,6 +52,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "データに問題があるため、このページを表示できません。",
         "en": "This page cannot be shown because the data has problems.",
     },
+    "data_error_partial": {
+        "ja": "データに{n}件の問題があります。該当する行を除いて表示しています。",
+        "en": "The data has {n} problem(s); the rows concerned are left out of every page.",
+    },
     "data_error_fix": {
         "ja": "次の箇所を修正し、`python -m dashboard validate` で確認してください。",
         "en": "Fix the places below and check with `python -m dashboard validate`.",

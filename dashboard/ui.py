@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard import paths
-from dashboard.data import Atlas, AtlasDataError, load_atlas
+from dashboard.data import Atlas, Problem, load_atlas_partial
 from dashboard.filters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -49,14 +49,12 @@ def _stamp(folder: Path) -> tuple:
 # The atlas is read-only and shared by every session: st.cache_resource keeps one copy in memory
 # instead of unpickling a copy per rerun (what st.cache_data would do).
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _load(folder: str, stamp_key: tuple) -> Atlas | AtlasDataError:  # noqa: ARG001 (cache key)
-    try:
-        return load_atlas(Path(folder))
-    except AtlasDataError as exc:
-        return exc
+def _load(folder: str, stamp_key: tuple) -> tuple[Atlas | None, list[Problem]]:  # noqa: ARG001 (cache key)
+    return load_atlas_partial(Path(folder))
 
 
-def atlas_or_error() -> Atlas | AtlasDataError:
+def load() -> tuple[Atlas | None, list[Problem]]:
+    """The atlas (what is valid of it) and every problem found; reloaded when a data file changes."""
     folder = paths.data_dir()
     return _load(str(folder), _stamp(folder))
 
@@ -66,10 +64,14 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])", r"\\\1", str(text))
 
 
-def show_data_error(err: AtlasDataError, lang: str) -> None:
-    st.error(t("data_error_title", lang))
-    st.markdown(t("data_error_fix", lang))
-    st.code("\n".join(f"- {p}" for p in err.problems), language=None)
+def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
+    """Name every data error on the page (as plain text), never a traceback."""
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        return
+    st.error(t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors)))
+    with st.expander(t("data_error_fix", lang), expanded=fatal):
+        st.code("\n".join(f"- {p}" for p in errors), language=None)
 
 
 PRESENTATION_CSS = """

@@ -181,16 +181,34 @@ def test_every_page_renders_on_the_shipped_data(monkeypatch):
 
 
 # ------------------------------------------------------------------ broken data
-def test_data_error_is_shown_on_the_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def _broken_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     broken = tmp_path / "data"
     shutil.copytree(MINIMAL, broken)
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(broken))
+    return broken
+
+
+def test_a_bad_row_is_named_and_left_out_while_every_page_works(tmp_path, monkeypatch):
+    broken = _broken_copy(tmp_path, monkeypatch)
     offices = broken / "offices.csv"
     text = offices.read_text(encoding="utf-8")
     offices.write_text(text.replace(",src-b\n", ",src-zzz\n"), encoding="utf-8")
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(broken))
+    at = run({"lang": "en"})
+    assert "The data has 1 problem(s)" in at.error[0].value
+    assert "offices.csv, line 3, field 'source': unknown source id" in at.code[0].value
+    assert metrics(at)["Offices"] == "1"  # the Tokyo office with the bad source is left out
+    for page in ("map", "timeline", "membership", "compare", "sources"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, page
+        assert "The data has 1 problem(s)" in at.error[0].value, page
+
+
+def test_unusable_data_is_shown_as_a_message(tmp_path, monkeypatch):
+    broken = _broken_copy(tmp_path, monkeypatch)
+    (broken / "organisations.yaml").write_text("- id: [unclosed\n", encoding="utf-8")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["lang"] = "en"
     at.run()
     assert not at.exception
     assert "cannot be shown because the data has problems" in at.error[0].value
-    assert "offices.csv, line 3, field 'source': unknown source id" in at.code[0].value
+    assert "organisations.yaml, line 2: is not valid YAML" in at.code[0].value

@@ -204,3 +204,15 @@ def test_validate_command_exit_status(data: Path):
     assert bad.returncode == 1
     assert "offices.csv, line 3, field 'source': unknown source id" in bad.stdout
     assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_partial_load_leaves_out_bad_entries_and_what_depends_on_them(data: Path):
+    from dashboard.data import load_atlas_partial
+
+    edit(data / "organisations.yaml", "kind: national-node", "kind: no-such-kind")
+    atlas, problems = load_atlas_partial(data)
+    joined = "\n".join(map(str, problems))
+    assert "organisations.yaml, entry 2 (id: node), field 'kind': unknown organisation kind" in joined
+    assert "offices.csv, line 3, field 'organisation': warning: left out: organisation 'node'" in joined
+    assert list(atlas.organisations["id"]) == ["net"]
+    assert set(atlas.points["id"]) == {"net-bonn", "net-kyoto"}

@@ -21,7 +21,7 @@ countries = set(sel.offices["country"]) | set(sel.members["country"])
 cols[3].metric(t("headline_countries", lang), len(countries))
 cols[4].metric(t("headline_sources", lang), len(atlas.sources))
 
-missing = [w for w in atlas.warnings if w.severity == "warning"]
+missing = [w for w in atlas.problems if w.severity == "warning"]
 if missing:
     st.info(t("not_geocoded", lang, n=len(missing)))
 

@@ -260,10 +260,14 @@ def compare_table(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str 
 
 
 def _md_cell(value: Any) -> str:
-    """A Markdown table cell: backslash and pipe escaped, < > & as entities, newlines as <br>."""
+    """A Markdown table cell: backslash and pipe escaped, < > & as entities, newlines as <br>.
+
+    ``](`` becomes ``]\\(`` so text from the data never forms a link or an image
+    (``[x](javascript:...)``): it shows literally, since Markdown renders ``\\(`` as ``(``.
+    """
     text = "" if value is None else str(value)
     text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|")
+    text = text.replace("|", "\\|").replace("](", "]\\(")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
     return text.strip() or " "
 

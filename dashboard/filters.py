@@ -88,7 +88,10 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
             lang = raw_lang[0]
         else:
             notices.append(f"Ignored unknown language in the link: {raw_lang[0][:40]}")
-    present = _values(params, "present")[:1] == ["1"]
+    raw_present = _values(params, "present")[:1]
+    present = raw_present == ["1"]
+    if raw_present and raw_present[0] not in ("0", "1"):
+        notices.append(f"Ignored an unknown presentation setting in the link: {raw_present[0][:40]}")
     known = {"years", "region", "kind", "org", "compare", "lang", "present"}
     extra = sorted(k for k in params if k not in known)
     if extra:

@@ -1,8 +1,11 @@
 """Overview: headline numbers and the organisations the filters select."""
 
+from dataclasses import replace
+from datetime import date
+
 import streamlit as st
 
-from dashboard import ui
+from dashboard import paths, ui
 from dashboard.i18n import t
 from dashboard.tables import organisations_table
 
@@ -33,3 +36,22 @@ st.subheader(t("organisations_table", lang))
 table = organisations_table(atlas, sel, lang)
 st.dataframe(table, hide_index=True, width="stretch")
 ui.csv_download(table, "organisations.csv", lang, key="dl_orgs")
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _briefing(_atlas, key: tuple) -> bytes:  # key: the filters, the data stamp, the date
+    from dashboard.briefing import briefing_html
+
+    return briefing_html(_atlas, key[0], today=key[2]).encode("utf-8")
+
+
+_folder = paths.data_dir()
+_briefing_key = (replace(ctx.filters, present=False), (str(_folder), ui._stamp(_folder)), date.today())
+st.download_button(
+    t("download_briefing", lang),
+    lambda: _briefing(atlas, _briefing_key),  # built (and cached) only when someone clicks
+    file_name=f"climate-networks-briefing-{_briefing_key[2].isoformat()}.html",
+    mime="text/html",
+    key="dl_briefing",
+    on_click="ignore",
+)

@@ -118,8 +118,26 @@ def main(
     )
     out = data / paths.GEOCODED
     previous = read_previous(out)
-    report = pipeline.run(targets, progress=not args.no_progress and err.isatty(), previous=previous)
-    written = write_geocoded(out, (o.row for o in report.outcomes if o.row is not None))
+    try:
+        report = pipeline.run(targets, progress=not args.no_progress and err.isatty(), previous=previous)
+    except OSError as exc:  # the cache could not be written (disk full, read-only folder...)
+        print(
+            f"error: could not write the geocoding cache {cache.path} ({exc.strerror or exc}). It still "
+            f"holds the answers saved before this ({cache.writes} written in this run) and {out} was left "
+            "as it was. Free some space and run again: cached answers are not asked again.",
+            file=err,
+        )
+        return 2
+    try:
+        written = write_geocoded(out, (o.row for o in report.outcomes if o.row is not None))
+    except OSError as exc:
+        print(format_summary(report))
+        print(
+            f"error: could not write {out} ({exc.strerror or exc}); the previous file was left as it was. "
+            f"Every answer is in the cache {cache.path}: run again once there is space.",
+            file=err,
+        )
+        return 2
     print(format_summary(report))
     print(f"wrote {written} rows to {out}; cache {cache.path} holds {len(cache.entries)} answers")
     return 1 if report.missing else 0

@@ -117,15 +117,39 @@ class OnlineGeocoder:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _adapter_without_retries(*, proxies: Any = None, ssl_context: Any = None) -> Any:
+    """geopy's requests adapter with no transport-level retries.
+
+    By default it mounts urllib3 retries that repeat a request (twice) and, on HTTP 429 or 503,
+    sleep for the server's Retry-After with the real clock: hidden from our RetryPolicy, its cap on
+    Retry-After and the rate limiter. Every retry goes through OnlineGeocoder instead.
+    """
+    from geopy.adapters import RequestsAdapter
+
+    return RequestsAdapter(proxies=proxies, ssl_context=ssl_context, max_retries=0)
+
+
 def nominatim_geocode(
-    user_agent: str, timeout: float = DEFAULT_TIMEOUT, domain: str | None = None
+    user_agent: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    domain: str | None = None,
+    scheme: str | None = None,
 ) -> Geocode:
-    """``Nominatim(...).geocode`` for a user agent that identifies the application and a contact."""
+    """``Nominatim(...).geocode`` for a user agent that identifies the application and a contact.
+
+    ``domain`` and ``scheme`` point it at another server (a local Nominatim, or a test server).
+    """
     from geopy.geocoders import Nominatim
 
-    kwargs: dict[str, Any] = {"user_agent": user_agent, "timeout": timeout}
+    kwargs: dict[str, Any] = {
+        "user_agent": user_agent,
+        "timeout": timeout,
+        "adapter_factory": _adapter_without_retries,
+    }
     if domain:
         kwargs["domain"] = domain
+    if scheme:
+        kwargs["scheme"] = scheme
     return Nominatim(**kwargs).geocode
 
 

@@ -288,23 +288,41 @@ class Pipeline:
                 f"Nominatim unreachable from {target.id} on ({exc}); the offline gazetteer filled in the rest"
             )
             return cached
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:  # geopy could not parse it
+            return self._unreadable(target, cached, exc)
         stamp = iso_utc(self.now())
         if location is None:
             entry = Entry("nominatim", query.display, found=False, checked_at=stamp)
         else:
-            entry = Entry(
-                "nominatim",
-                query.display,
-                found=True,
-                checked_at=stamp,
-                latitude=round(float(location.latitude), 7),
-                longitude=round(float(location.longitude), 7),
-                precision=location_precision(location),
-                place=location.address,
-                country_code=location_country(location),
-                detail=location_detail(location),
-            )
+            try:
+                raw = location.raw if isinstance(location.raw, dict) else {}
+                lat, lon = float(raw["lat"]), float(raw["lon"])  # geopy turns missing ones into 0, 0
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # also false for NaN
+                    raise ValueError(f"coordinates out of range ({lat}, {lon})")
+                entry = Entry(
+                    "nominatim",
+                    query.display,
+                    found=True,
+                    checked_at=stamp,
+                    latitude=round(lat, 7),
+                    longitude=round(lon, 7),
+                    precision=location_precision(location),
+                    place=location.address,
+                    country_code=location_country(location),
+                    detail=location_detail(location),
+                )
+            except (TypeError, ValueError, AttributeError, KeyError) as exc:
+                return self._unreadable(target, cached, exc)
         return self.cache.put("nominatim", query.key, entry)
+
+    def _unreadable(self, target: Target, cached: Entry | None, exc: Exception) -> Entry | None:
+        """An answer that is not Nominatim's format: not cached, and no more asking this run."""
+        self.online = None
+        self.notes.append(
+            f"Nominatim sent an answer that cannot be read, for {target.id} ({type(exc).__name__}: {exc}); "
+            "the offline gazetteer filled in the rest"
+        )
+        return cached
 
     def _gazetteer(self, target: Target, city: City | None) -> Entry | None:
         key = f"city={fold(target.city)};country={target.country.lower()}"

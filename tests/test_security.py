@@ -1,0 +1,136 @@
+"""Configuration that keeps the atlas safe: XSRF on, no HTML from data, only map assets served,
+nothing written outside the data, the cache and dashboard/static."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from dashboard import assets, paths
+
+ROOT = paths.ROOT
+PY_FILES = sorted(p for p in paths.DASHBOARD_DIR.rglob("*.py") if "static" not in p.parts)
+
+
+def test_streamlit_keeps_xsrf_protection_on():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    server = config.get("server", {})
+    assert server.get("enableXsrfProtection", True) is True
+    assert server.get("enableCORS", True) is True  # turning CORS off would also turn XSRF off
+    assert config.get("client", {}).get("showErrorDetails") in ("none", False)  # no tracebacks to users
+
+
+def test_no_unsafe_allow_html_anywhere_in_the_dashboard():
+    assert PY_FILES
+    offenders = [str(p.relative_to(ROOT)) for p in PY_FILES if "unsafe_allow_html" in p.read_text("utf-8")]
+    assert offenders == []
+
+
+def _calls(name: str) -> list[tuple[Path, ast.Call]]:
+    """Every call whose function is ``<something>.name`` (st.html, components.html, ...)."""
+    out = []
+    for path in PY_FILES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == name:
+                out.append((path, node))
+    return out
+
+
+def test_st_html_only_ever_gets_the_constant_presentation_css():
+    calls = [
+        (p, c) for p, c in _calls("html") if isinstance(c.func.value, ast.Name) and c.func.value.id == "st"
+    ]
+    assert calls, "expected the presentation-mode CSS call in ui.py"
+    for path, call in calls:
+        arg = call.args[0] if call.args else None
+        assert isinstance(arg, ast.Name), f"{path.name}:{call.lineno}: st.html with a non-constant argument"
+        assert arg.id == "PRESENTATION_CSS", f"{path.name}:{call.lineno}: st.html({arg.id})"
+    from dashboard import ui
+
+    assert ui.PRESENTATION_CSS.strip().startswith("<style>")
+    assert ui.PRESENTATION_CSS.strip().endswith("</style>")
+    assert "<script" not in ui.PRESENTATION_CSS.lower()
+
+
+def test_no_html_component_and_markdown_only_of_escaped_data():
+    # streamlit.components.v1.html / iframe with HTML built from data would bypass escaping
+    for path in PY_FILES:
+        text = path.read_text(encoding="utf-8")
+        assert "components.v1" not in text, path.name
+        assert "components.html" not in text, path.name
+    for path, call in _calls("markdown"):
+        if not call.args or isinstance(call.args[0], ast.Constant):
+            continue
+        # data shown with st.markdown goes through md_escape (interface strings come from t())
+        source = ast.get_source_segment(path.read_text(encoding="utf-8"), call.args[0]) or ""
+        assert "md_escape(" in source or source.startswith("t("), f"{path.name}:{call.lineno}: {source}"
+
+
+def test_static_folder_holds_only_the_map_assets(tmp_path):
+    static = assets.ensure_static_assets(tmp_path / "static")
+    served = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file())
+    assert served == sorted(assets.ASSET_SOURCES)
+    # and the real folder, if the app has filled it, holds nothing else (no data, no source code)
+    if paths.STATIC_DIR.is_dir():
+        real = {str(p.relative_to(paths.STATIC_DIR)) for p in paths.STATIC_DIR.rglob("*") if p.is_file()}
+        extra = {r for r in real - set(assets.ASSET_SOURCES) if not re.match(r".*\.tmp$", r)}
+        assert extra == set(), extra
+
+
+def test_served_url_refuses_anything_but_a_map_asset():
+    assert assets.served_url("leaflet.js") == "/app/static/leaflet.js"
+    for name in ("../data/offices.csv", "/etc/passwd", "app.py", "images/../../ui.py"):
+        with pytest.raises(KeyError):
+            assets.served_url(name)
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    skip = (".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", "test-artifacts")
+    out = {}
+    for p in root.rglob("*"):
+        rel = p.relative_to(root)
+        if any(part in skip or part.endswith(".egg-info") for part in rel.parts) or not p.is_file():
+            continue
+        st = p.stat()
+        out[str(rel)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param([sys.executable, "-m", "geocoding", "--offline", "--no-progress"], id="geocoder"),
+        pytest.param([sys.executable, "-m", "dashboard", "validate"], id="validate"),
+    ],
+)
+def test_a_run_writes_only_inside_its_data_folder(tmp_path, command):
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "geocoding", data)
+    before_repo = _snapshot(ROOT)
+    before_tmp = {p.name for p in tmp_path.iterdir()}
+    env = {"ATLAS_DATA_DIR": str(data), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home")}
+    proc = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    after_repo = _snapshot(ROOT)
+    changed = {k for k in set(before_repo) | set(after_repo) if before_repo.get(k) != after_repo.get(k)}
+    # other helpers may be editing the tree right now: only count files this command could write
+    suspicious = {c for c in changed if not c.endswith((".py", ".md", ".ipynb", ".toml", ".json", ".txt"))}
+    suspicious |= {c for c in changed if c.startswith("data/")}
+    assert suspicious == set(), suspicious
+    assert {p.name for p in tmp_path.iterdir()} <= before_tmp | {"home"}
+    fixture = {p.name for p in (Path(__file__).parent / "fixtures" / "geocoding").iterdir()}
+    written = {p.name for p in data.iterdir()} - fixture
+    if "geocoding" in command:
+        assert written == {paths.GEOCODED, paths.GEOCODING_CACHE}
+    else:
+        assert written == set()

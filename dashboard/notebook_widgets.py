@@ -29,6 +29,7 @@ from dashboard.mapping import PRECISION_LABELS, build_map
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
     from IPython.display import HTML
+    from pandas.io.formats.style import Styler
 
     from geocoding import Pipeline, Report, Target
 
@@ -172,6 +173,23 @@ def outcomes_table(report: Report, lang: str = "ja") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def table_view(df: pd.DataFrame) -> Styler:
+    """A text table for the notebook: line breaks kept, left-aligned, every cell and label HTML-escaped.
+
+    (A plain DataFrame shows a line break inside a cell as a literal ``\\n``.) Meant for tables of
+    text; numbers are shown as they are, missing cells empty.
+    """
+    cell = {"white-space": "pre-wrap", "text-align": "left", "vertical-align": "top"}
+    header = [("text-align", "left"), ("vertical-align", "top")]
+    return (
+        df.style.format(escape="html", na_rep="", formatter=str)
+        .format_index(escape="html", axis=0)
+        .format_index(escape="html", axis=1)
+        .set_properties(**cell)
+        .set_table_styles([{"selector": "th", "props": header}])
+    )
 
 
 # ---------------------------------------------------------------------------------- offline display

@@ -359,3 +359,19 @@ def test_notebook_map_refuses_a_cdn_link(monkeypatch, atlas):
     monkeypatch.setattr(notebook_widgets, "build_map", lambda *_a, **_k: Linked())
     with pytest.raises(RuntimeError, match=r"cdn\.jsdelivr"):
         notebook_widgets.notebook_map(atlas.points, "en")
+
+
+def test_table_view_keeps_line_breaks_and_escapes_cells():
+    import pandas as pd
+
+    from dashboard.notebook_widgets import table_view
+
+    df = pd.DataFrame({"<b>col</b>": ["mission [src]\nvision [src]", "<script>alert(1)</script>", None]})
+    page = table_view(df).to_html()
+    assert "mission [src]\nvision [src]" in page
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;col&lt;/b&gt;" in page
+    assert "white-space: pre-wrap" in page
+    assert "None" not in page
+    assert "nan" not in page

@@ -1,0 +1,225 @@
+"""Many users at once: concurrent browser sessions against one ``streamlit run`` server on loopback.
+
+N Playwright contexts (one headless Chromium, async API) each open views for D seconds: a page
+(overview, map, timeline, membership, compare, sources) with random filters in the URL, waiting
+until the page is drawn (its title visible and the script run finished). Every view must render
+with no Streamlit exception element; the server's log must hold no traceback or error. The test
+prints p50/p95 time to a rendered view and the server's memory (RSS, psutil) and writes them to
+``test-artifacts/loadtest.json``.
+
+Short form by default (4 contexts, 15 s) so it runs in ``make test``; ``ATLAS_LOADTEST=full``
+(``make loadtest``) runs 20 contexts for 60 s. Bounded in count and time; loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from dashboard import paths
+from dashboard.data import load_atlas
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+from tests.browser.pageutil import APP_IDLE
+
+FULL = os.environ.get("ATLAS_LOADTEST") == "full"
+CONTEXTS = 20 if FULL else 4
+DURATION = 60.0 if FULL else 15.0
+VIEW_TIMEOUT_MS = 90_000  # a view slower than this is a failure, not a slow view
+PAGES = ("", "map", "timeline", "membership", "compare", "sources")  # "" is the overview
+SERVER_ERROR = ("Traceback", "Error", "Exception")
+
+
+# ---------------------------------------------------------------------------------- the server
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen
+    stderr: Path
+    stdout: Path
+
+    def errors(self) -> list[str]:
+        text = self.stderr.read_text(encoding="utf-8", errors="replace")
+        text += self.stdout.read_text(encoding="utf-8", errors="replace")
+        return [ln for ln in text.splitlines() if any(word in ln for word in SERVER_ERROR)]
+
+    def rss_bytes(self) -> int:
+        import psutil
+
+        proc = psutil.Process(self.proc.pid)
+        return proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
+
+
+@contextlib.contextmanager
+def serve(log_dir: Path, data_dir: Path | None = None) -> Iterator[Server]:
+    """``streamlit run dashboard/app.py`` on 127.0.0.1 (a free port) with stderr kept apart.
+
+    Same command and health check as tests/browser/conftest.py's ``server`` fixture, which always
+    serves the shipped data and merges the two streams; this one takes a data folder (the hostile
+    fixture) and keeps stderr on its own so it can be scanned for errors.
+    """
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATA_DIR"}
+    if data_dir is not None:
+        env["ATLAS_DATA_DIR"] = str(data_dir)
+    env["PYTHONUNBUFFERED"] = "1"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(paths.ROOT / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+    ]  # fmt: skip
+    log_dir.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = log_dir / "server.out", log_dir / "server.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=env, stdout=out, stderr=err)
+    server = Server(f"http://127.0.0.1:{port}", proc, err_path, out_path)
+    try:
+        _wait_healthy(server.url, proc, err_path)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+# ---------------------------------------------------------------------------------- the users
+def random_view(rng: random.Random, atlas) -> str:
+    page = rng.choice(PAGES)
+    params: dict[str, str] = {"lang": rng.choice(["ja", "en"])}
+    if rng.random() < 0.5:
+        lo = rng.randint(1987, 2025)
+        params["years"] = f"{lo},{rng.randint(lo, 2025)}"
+    if rng.random() < 0.4:
+        params["region"] = rng.choice(list(atlas.vocabulary.regions))
+    if rng.random() < 0.3:
+        params["kind"] = rng.choice(list(atlas.vocabulary.organisation_kinds))
+    orgs = list(atlas.organisation_records)
+    if page == "compare" or rng.random() < 0.2:
+        params["compare"] = ",".join(rng.sample(orgs, k=min(len(orgs), rng.randint(2, 4))))
+    return f"/{page}?{urlencode(params)}"
+
+
+async def user(browser, base: str, atlas, seed: int, deadline: float, results: list, failures: list) -> None:
+    rng = random.Random(seed)
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+
+    async def only_loopback(route) -> None:
+        if route.request.url.startswith((base, "data:", "blob:", "about:")):
+            await route.continue_()
+        else:
+            await route.abort()  # the optional online basemap, or anything else leaving the machine
+
+    await context.route("**/*", only_loopback)
+    page = await context.new_page()
+    try:
+        while time.monotonic() < deadline:
+            view = random_view(rng, atlas)
+            start = time.monotonic()
+            try:
+                await page.goto(base + view, timeout=VIEW_TIMEOUT_MS)
+                await page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=VIEW_TIMEOUT_MS)
+                await page.locator(APP_IDLE).wait_for(state="attached", timeout=VIEW_TIMEOUT_MS)
+            except Exception as exc:  # a view that never renders is a failure, recorded with its URL
+                failures.append(f"{view}: did not render ({type(exc).__name__}: {str(exc)[:200]})")
+                continue
+            elapsed = time.monotonic() - start
+            if await page.locator('[data-testid="stException"]').count():
+                text = await page.locator('[data-testid="stException"]').first.inner_text()
+                failures.append(f"{view}: Streamlit exception: {text[:300]}")
+            results.append((view, elapsed))
+    finally:
+        await context.close()
+
+
+async def run_load(base: str, atlas) -> tuple[list, list]:
+    from playwright.async_api import async_playwright
+
+    results: list[tuple[str, float]] = []
+    failures: list[str] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # one untimed view per page first: the server's first run of each page script imports
+            # plotly, folium... (seconds), which is start-up, not what a user waits for afterwards
+            warm = await browser.new_context()
+            page = await warm.new_page()
+            for name in PAGES:
+                await page.goto(f"{base}/{name}?lang=en", timeout=VIEW_TIMEOUT_MS)
+                await page.locator(APP_IDLE).wait_for(state="attached", timeout=VIEW_TIMEOUT_MS)
+            await warm.close()
+            deadline = time.monotonic() + DURATION
+            await asyncio.gather(
+                *(user(browser, base, atlas, seed, deadline, results, failures) for seed in range(CONTEXTS))
+            )
+        finally:
+            await browser.close()
+    return results, failures
+
+
+def percentile(values: list[float], q: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+@pytest.mark.load
+@pytest.mark.browser
+def test_concurrent_sessions_all_render_without_server_errors(tmp_path):
+    pytest.importorskip("playwright.async_api")
+    if shutil.which(CHROMIUM) is None and os.environ.get("CI") != "true":
+        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs it")
+    # a copy of the shipped data: the run must leave it exactly as it was
+    data = tmp_path / "data"
+    shutil.copytree(paths.SHIPPED_DATA_DIR, data)
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    atlas = load_atlas(data)
+    with serve(tmp_path / "logs", data) as server:
+        rss_start = server.rss_bytes()
+        results, failures = asyncio.run(run_load(server.url, atlas))
+        rss_end = server.rss_bytes()
+        errors = server.errors()
+        alive = server.proc.poll() is None
+    times = [t for _, t in results]
+    report = {
+        "contexts": CONTEXTS,
+        "duration_s": DURATION,
+        "views": len(results),
+        "failures": failures[:50],
+        "p50_s": round(percentile(times, 50), 3) if times else None,
+        "p95_s": round(percentile(times, 95), 3) if times else None,
+        "max_s": round(max(times), 3) if times else None,
+        "server_rss_mb_start": round(rss_start / 2**20, 1),
+        "server_rss_mb_end": round(rss_end / 2**20, 1),
+        "server_error_lines": errors[:50],
+        "slowest": sorted(results, key=lambda r: -r[1])[:5],
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "loadtest.json").write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    print(
+        f"\nload test: {CONTEXTS} sessions for {DURATION:.0f} s: {len(results)} views, "
+        f"p50 {report['p50_s']} s, p95 {report['p95_s']} s, max {report['max_s']} s; "
+        f"server RSS {report['server_rss_mb_start']} -> {report['server_rss_mb_end']} MB"
+    )
+    assert alive, "the server died under load"
+    assert failures == [], "\n".join(failures[:20])
+    assert errors == [], "\n".join(errors[:20])
+    assert len(results) >= CONTEXTS  # every session rendered at least one view
+    assert len({v.split("?")[0] for v, _ in results}) >= min(len(PAGES), 3)  # several pages were seen
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # the server wrote no data

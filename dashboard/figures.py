@@ -271,8 +271,8 @@ def timeline_figure(data: Any, atlas: Atlas, lang: str = "ja") -> go.Figure:
         title=None,
     )
     fig.update_layout(
-        height=220 + 45 * len(org_ids),
-        margin={"l": 10, "r": 10, "t": 120, "b": 40},
+        height=140 + _top_margin(events, lang) + 45 * len(org_ids),
+        margin={"l": 10, "r": 10, "t": _top_margin(events, lang), "b": 40},
         legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0},
         hovermode="closest",
     )
@@ -282,8 +282,33 @@ def timeline_figure(data: Any, atlas: Atlas, lang: str = "ja") -> go.Figure:
 def world_milestones(events: pd.DataFrame) -> pd.DataFrame:
     """Events with no organisation (world milestones) that fall inside 1987–2025, by date."""
     world = events[events["organisation"].isna()]
-    world = world[world["date"].map(lambda d: YEAR_MIN <= parse_partial_date(d)[0].year <= YEAR_MAX)]
+    if world.empty:
+        return world.reset_index(drop=True)
+    in_range = [YEAR_MIN <= parse_partial_date(d)[0].year <= YEAR_MAX for d in world["date"]]
+    world = world[in_range]
     return world.sort_values("date").reset_index(drop=True)
+
+
+MILESTONE_LABEL_MAX = 28  # characters of a milestone's label above the plot (hover has the full title)
+
+
+def milestone_label(title: str, date: str) -> str:
+    """'Paris Agreement adopted 2015': the title, shortened with '…' if long, and the year."""
+    short = title if len(title) <= MILESTONE_LABEL_MAX else title[: MILESTONE_LABEL_MAX - 1] + "…"
+    return f"{short} {parse_partial_date(date)[0].year}"
+
+
+def _top_margin(events: pd.DataFrame, lang: str) -> int:
+    """Room above the plot for the vertical milestone labels (about 7 px a character)."""
+    world = world_milestones(events)
+    if world.empty:
+        return 30
+    longest = max(
+        len(milestone_label(pick(nn(r["title_ja"]), nn(r["title_en"]), lang), r["date"]))
+        for _, r in world.iterrows()
+    )
+    per_char = 11 if lang == "ja" else 7  # Japanese characters are about full-width
+    return min(260, 20 + per_char * longest)
 
 
 def add_milestones(fig: go.Figure, events: pd.DataFrame, atlas: Atlas, lang: str) -> None:
@@ -309,7 +334,7 @@ def add_milestones(fig: go.Figure, events: pd.DataFrame, atlas: Atlas, lang: str
             y=1,
             xref="x",
             yref="paper",
-            text=f"{esc(title)} {parse_partial_date(e['date'])[0].year}",
+            text=esc(milestone_label(title, e["date"])),
             textangle=-90,
             showarrow=False,
             xanchor="center",
@@ -421,7 +446,7 @@ def membership_figure(
                     ]
                     if labels
                     else None,
-                    textposition="top center",
+                    textposition="top center" if main else "bottom center",
                     textfont={"size": 10, "color": colour},
                     hovertext=[_membership_hover(r, atlas, lang, names[org_id]) for r in rs],
                     hoverinfo="text",

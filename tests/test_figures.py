@@ -334,3 +334,13 @@ def test_latest_membership_prefers_the_latest_date(atlas, minimal):
     assert latest["source_title"] == "Test source B"
     assert latest_membership(atlas, "node")["as_of"] == "2020-06"
     assert latest_membership(minimal, "node") is None
+
+
+def test_long_milestone_labels_are_shortened_but_hover_keeps_the_title():
+    from dashboard.figures import MILESTONE_LABEL_MAX, milestone_label
+
+    title = "United Nations Conference on Environment and Development"
+    label = milestone_label(title, "1992-06-03")
+    assert label.endswith("… 1992")
+    assert len(label) == MILESTONE_LABEL_MAX + len(" 1992")
+    assert milestone_label("Paris Agreement adopted", "2015-12-12") == "Paris Agreement adopted 2015"

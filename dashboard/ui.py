@@ -215,11 +215,11 @@ PLOTLY_CONFIG = {
 
 def csv_download(df, file_name: str, lang: str, key: str) -> None:
     """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised)."""
-    from dashboard.export_csv import safe_csv
+    from dashboard.export_csv import safe_csv_bytes
 
     st.download_button(
         t("download_csv", lang),
-        ("\ufeff" + safe_csv(df)).encode("utf-8"),
+        safe_csv_bytes(df),
         file_name=file_name,
         mime="text/csv",
         key=key,

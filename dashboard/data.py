@@ -128,33 +128,33 @@ def read_csv_records(path: Path, model: type[M], problems: list[Problem]) -> lis
     if missing or unknown:
         return []
     out: list[tuple[int, M]] = []
-    try:
-        for row in reader:
-            line = reader.line_num
-            if None in row:  # more cells than columns
-                problems.append(
-                    Problem(name, f"line {line}", "", "row has more cells than the header has columns")
-                )
-                continue
-            if any(v is None for v in row.values()):  # fewer cells: a truncated row
-                absent = [k for k, v in row.items() if v is None]
-                problems.append(
-                    Problem(
-                        name,
-                        f"line {line}",
-                        ", ".join(absent),
-                        "row has fewer cells than the header has columns (truncated?)",
-                    )
-                )
-                continue
-            if not any((v or "").strip() for v in row.values()):
-                continue  # a blank line
-            try:
-                out.append((line, model.model_validate(_blank_to_none(row))))
-            except ValidationError as exc:
-                problems.extend(_pydantic_problems(exc, name, f"line {line}"))
-    except csv.Error as exc:
-        problems.append(Problem(name, f"line {reader.line_num}", "", f"is not valid CSV: {exc}"))
+    csv_errors = 0
+    while csv_errors < 20:  # past that the file is not CSV at all: the first errors say enough
+        line = reader.line_num + 1  # where the next record starts
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(name, f"line {line}", "", f"is not valid CSV: {exc}"))
+            csv_errors += 1
+            continue
+        if None in row:  # more cells than columns
+            problems.append(
+                Problem(name, f"line {line}", "", "row has more cells than the header has columns")
+            )
+            continue
+        if any(v is None for v in row.values()):  # fewer cells: a truncated row
+            absent = ", ".join(k for k, v in row.items() if v is None)
+            msg = "row has fewer cells than the header has columns (truncated?)"
+            problems.append(Problem(name, f"line {line}", absent, msg))
+            continue
+        if not any((v or "").strip() for v in row.values()):
+            continue  # a blank line
+        try:
+            out.append((line, model.model_validate(_blank_to_none(row))))
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(exc, name, f"line {line}"))
     return out
 
 

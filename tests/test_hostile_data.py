@@ -303,11 +303,6 @@ BROKEN: list = [
         lambda p: _edit(p, lambda t: t.replace("1-14-2 Nishi", "1-14-2 " + "N" * 200_000)),
         ["offices.csv, line 3", "is not valid CSV"],
         id="field-too-large",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="dashboard/data.py read_csv_records reports csv.Error at reader.line_num, which the csv "
-            "module has not advanced yet (says line 2 for line 3), and stops reading the rest of the file",
-        ),
     ),
 ]
 ACCEPTED: list = [

@@ -1,0 +1,277 @@
+"""The atlas in a real browser: what a person sees on each page, with no network.
+
+Expected values come from the Streamlit-free core (``select(load_atlas(), filters)``), never
+from the page itself, so a page that drops or duplicates points fails.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from dashboard import paths
+from dashboard.compare import comparison
+from dashboard.data import load_atlas
+from dashboard.figures import membership_figure, timeline_figure
+from dashboard.filters import Filters, select
+from dashboard.i18n import t
+from tests.browser.pageutil import (
+    chips,
+    choose,
+    goto,
+    map_frame,
+    map_state,
+    multiselect_chips,
+    plotly_state,
+    poll,
+    rounded,
+    settled_map_state,
+    sidebar,
+    slider_values,
+    wait_idle,
+)
+
+pytestmark = pytest.mark.browser
+
+PAGES = {  # url path -> interface key of the page's heading
+    "": "app_title",
+    "map": "page_map",
+    "timeline": "page_timeline",
+    "membership": "page_membership",
+    "compare": "page_compare",
+    "sources": "page_sources",
+}
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    return load_atlas(paths.SHIPPED_DATA_DIR)
+
+
+def expected_points(atlas, **filters):
+    return select(atlas, Filters(**filters)).points
+
+
+def heading(page) -> str:
+    return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+# ---------------------------------------------------------------------------------- every page
+@pytest.mark.parametrize("path", list(PAGES), ids=[p or "overview" for p in PAGES])
+def test_every_page_opens_offline_without_errors(server, browsed, path):
+    page, watch = browsed.page, browsed.watch
+    goto(page, server, f"/{path}")
+    assert heading(page) == t(PAGES[path], "ja")  # Japanese first, as the users read
+    if path == "map":
+        frame = map_frame(page)
+        assert settled_map_state(frame)["drawn"] > 0
+    elif path in ("timeline", "membership"):
+        page.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(state="attached")
+    elif path in ("", "compare", "sources"):
+        page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.wait_for_timeout(500)  # late requests (fonts, tiles, component assets) show up here
+    assert watch.problems(allow_basemap=(path == "map")) == []
+    if path != "map":
+        assert watch.basemap == []
+
+
+# ---------------------------------------------------------------------------------- the map
+def test_map_shows_one_marker_or_cluster_count_per_point(server, browsed, atlas):
+    expected = expected_points(atlas)
+    page = browsed.page
+    goto(page, server, "/map")
+    frame = map_frame(page)
+    state = settled_map_state(frame, expected=len(expected))
+    assert state["drawn"] == len(expected), state  # cluster numbers + lone markers, as seen
+    assert rounded(state["points"]) == rounded(zip(expected["lat"], expected["lon"], strict=True))
+    outlines = poll(lambda: map_state(frame)["outlines"], lambda n: n > 100)
+    assert outlines > 100  # the country outlines are drawn (no basemap offline)
+    caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+    assert str(len(expected)) in caption
+    assert browsed.watch.problems(allow_basemap=True) == []
+
+
+def test_one_region_in_the_url_leaves_only_its_points(server, browsed, atlas):
+    everything = expected_points(atlas)
+    europe = expected_points(atlas, regions=("europe",))
+    assert 0 < len(europe) < len(everything)
+    assert set(europe["region"]) == {"europe"}
+    page = browsed.page
+    goto(page, server, "/map?region=europe&lang=en")
+    state = settled_map_state(map_frame(page), expected=len(europe))
+    assert state["drawn"] == len(europe), state
+    assert rounded(state["points"]) == rounded(zip(europe["lat"], europe["lon"], strict=True))
+    assert poll(lambda: multiselect_chips(page, "Regions"), lambda v: v == ["Europe"]) == ["Europe"]
+
+
+def test_choosing_a_region_in_the_sidebar_redraws_the_map_and_the_link(server, browsed, atlas):
+    asia = expected_points(atlas, regions=("southeast-asia",))
+    page = browsed.page
+    goto(page, server, "/map?lang=en")
+    settled_map_state(map_frame(page), expected=len(expected_points(atlas)))
+    choose(page, sidebar(page), "Regions", "Southeast Asia")
+    poll(lambda: query(page).get("region"), lambda v: v == "southeast-asia")
+    assert query(page).get("region") == "southeast-asia"  # the URL follows the sidebar
+    wait_idle(page)
+    state = settled_map_state(map_frame(page), expected=len(asia))
+    assert state["drawn"] == len(asia), state
+    assert rounded(state["points"]) == rounded(zip(asia["lat"], asia["lon"], strict=True))
+
+
+def test_the_year_range_hides_organisations_founded_outside_it(server, browsed, atlas):
+    sel = select(atlas, Filters(years=(2004, 2010)))
+    inside = set(sel.points["organisation"])
+    assert "c40" in inside  # founded 2005
+    assert "iclei" not in inside  # founded 1990
+    page = browsed.page
+    goto(page, server, "/map?years=2004,2010&lang=en")
+    assert poll(lambda: slider_values(page), lambda v: v == ["2004", "2010"]) == ["2004", "2010"]
+    state = settled_map_state(map_frame(page), expected=len(sel.points))
+    assert state["drawn"] == len(sel.points), state
+    assert rounded(state["points"]) == rounded(zip(sel.points["lat"], sel.points["lon"], strict=True))
+    legend = [re.sub(r"\s*\(\d+\)$", "", line.strip()) for line in state["legend"].splitlines()]
+    assert atlas.org("c40").name.short_en in legend
+    assert atlas.org("iclei").name.short_en not in legend
+
+
+# ---------------------------------------------------------------------------------- the charts
+def build(chart: str, atlas):
+    sel = select(atlas, Filters(lang="en"))
+    if chart == "timeline":
+        return timeline_figure(sel, atlas, "en")
+    return membership_figure(sel.membership, atlas, "en")
+
+
+def _hover_a_point(page) -> str:
+    """Hover the first drawn marker of the first chart with the mouse; the hover label's text."""
+    point = page.locator(".js-plotly-plot .scatterlayer .trace .points path").first
+    point.scroll_into_view_if_needed()
+    box = point.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    label = page.locator(".js-plotly-plot .hoverlayer .hovertext").first
+    label.wait_for(timeout=5_000)
+    return label.text_content()
+
+
+@pytest.mark.parametrize("chart", ["timeline", "membership"])
+def test_charts_draw_their_traces_and_hover_names_a_source(server, browsed, atlas, chart):
+    page = browsed.page
+    goto(page, server, f"/{chart}?lang=en")
+    page.locator(".js-plotly-plot .scatterlayer .trace .points path").first.wait_for(state="attached")
+    charts = poll(lambda: plotly_state(page), lambda c: bool(c) and c[0]["drawn"] > 0)
+    assert len(charts) == 1
+    data_traces = [tr for tr in charts[0]["traces"] if tr["n"] > 0 and tr["hoverinfo"] != "skip"]
+    with_hover = [tr for tr in data_traces if tr["hovertext"]]
+    assert with_hover, charts[0]["traces"]
+    assert charts[0]["drawn"] >= len(with_hover)  # every data trace is drawn
+    source = t("source", "en")  # "Source"
+    missing = [h for tr in with_hover for h in tr["hovertext"] if f"{source}:" not in h]
+    assert missing == []  # every point's hover text names its source
+    figure = build(chart, atlas)  # the core's figure for the same filters: the page draws all of it
+    assert sum(tr["n"] for tr in with_hover) == sum(
+        len([x for x in tr.x if x is not None]) for tr in figure.data if tr.hovertext is not None
+    )
+    assert f"{source}:" in _hover_a_point(page)  # and a person hovering sees it
+    assert browsed.watch.problems() == []
+
+
+# ---------------------------------------------------------------------------------- compare
+def test_compare_page_shows_the_chosen_organisations_in_columns_with_missions(server, wide_browsed, atlas):
+    """Read through the grid's accessible table (glide-data-grid draws a canvas but keeps an ARIA
+    table of the rendered cells): headers are the organisations, the Mission row holds each one's
+    mission as the core's comparison gives it. A wide window, so all columns are rendered."""
+    ids = ["iclei", "c40", "can"]
+    expected = comparison(atlas, ids, "en")
+    page = wide_browsed.page
+    goto(page, server, f"/compare?lang=en&compare={','.join(ids)}")
+    grid = page.locator('[data-testid="stDataFrame"] table[role="grid"]').first
+    grid.wait_for(state="attached")
+    assert grid.get_attribute("aria-colcount") == str(len(ids) + 1)
+    headers = poll(
+        lambda: [h.strip() for h in grid.locator('th[role="columnheader"]').all_inner_texts()],
+        lambda h: len(h) == len(ids) + 1,
+    )
+    assert headers == [t("cmp_attribute", "en"), *expected.columns]
+    mission_label = next(r.label for r in expected.rows if r.key == "mission")
+    row = grid.locator('tr[role="row"]').filter(
+        has=page.locator("td", has_text=re.compile(f"^{mission_label}$"))
+    )
+    cells = [c.strip() for c in row.first.locator("td").all_inner_texts()]
+    mission = next(r for r in expected.rows if r.key == "mission").values
+    assert cells == [mission_label, *[m.strip() for m in mission]]
+    assert any(m not in ("", "—") for m in mission)  # at least one real mission is shown
+    assert multiselect_in_main(page) == expected.columns
+    assert wide_browsed.watch.problems() == []
+
+
+def multiselect_in_main(page) -> list[str]:
+    return chips(page.locator('[data-testid="stMain"] [data-testid="stMultiSelect"]').first)
+
+
+# ---------------------------------------------------------------------------------- language, links
+def test_the_language_switch_changes_the_interface_language(server, browsed):
+    page = browsed.page
+    goto(page, server, "/timeline")
+    assert heading(page) == t("page_timeline", "ja")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert t("page_map", "ja") in nav.inner_text()
+    sidebar(page).get_by_text("English", exact=True).click()
+    poll(lambda: heading(page), lambda h: h == t("page_timeline", "en"))
+    wait_idle(page)
+    assert heading(page) == t("page_timeline", "en")
+    assert t("page_map", "en") in nav.inner_text()
+    assert t("filters", "en") in sidebar(page).inner_text()
+    assert query(page).get("lang") == "en"
+    page.locator(".js-plotly-plot .scatterlayer .trace").first.wait_for(state="attached")
+    names = [tr["name"] for tr in plotly_state(page)[0]["traces"] if tr["name"]]
+    assert t("page_timeline", "ja") not in " ".join(names)
+    assert browsed.watch.problems() == []
+
+
+def test_a_copied_link_reopens_the_same_filters(server, browsed, new_browsed, atlas):
+    path = (
+        "/timeline?years=1990,2010&region=east-asia,europe&kind=city-network&org=citynet,anmc21,c40&lang=en"
+    )
+    page = browsed.page
+    goto(page, server, path)
+
+    def shown(p) -> dict:
+        return {
+            "heading": heading(p),
+            "years": slider_values(p),
+            "regions": multiselect_chips(p, "Regions"),
+            "kinds": multiselect_chips(p, "Kinds of organisation"),
+            "orgs": multiselect_chips(p, "Organisations"),
+            "english": sidebar(p).get_by_role("radio", name="English").is_checked(),
+        }
+
+    first = poll(lambda: shown(page), lambda s: all(s.values()))
+    short = {o: atlas.org(o).name.short_en for o in ("citynet", "anmc21", "c40")}
+    assert first == {
+        "heading": t("page_timeline", "en"),
+        "years": ["1990", "2010"],
+        "regions": [atlas.label("regions", "east-asia", "en"), atlas.label("regions", "europe", "en")],
+        "kinds": [atlas.label("organisation_kinds", "city-network", "en")],
+        "orgs": [short["citynet"], short["anmc21"], short["c40"]],
+        "english": True,
+    }
+    copied = page.url  # what a person copies from the address bar after the app rewrote it
+    assert query(page) == {
+        "years": "1990,2010",
+        "region": "east-asia,europe",
+        "kind": "city-network",
+        "org": "citynet,anmc21,c40",
+        "lang": "en",
+    }
+    other = new_browsed()  # someone else opens the link: a new session
+    other.page.goto(copied)
+    other.page.locator('[data-testid="stMain"] h1').first.wait_for()
+    wait_idle(other.page)
+    assert poll(lambda: shown(other.page), lambda s: s == first) == first
+    assert other.watch.problems() == []

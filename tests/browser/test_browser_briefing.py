@@ -1,0 +1,90 @@
+"""The briefing pack opened from file:// with the network switched off shows the markers and charts.
+
+Two ways in, as people get the file: ``python -m dashboard export`` (the real command, in a
+subprocess) and the Overview page's download button. Both files are opened in a context that is
+offline, with every request other than file:, data:, blob: and about: aborted and recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from dashboard import paths
+from dashboard.data import load_atlas
+from dashboard.filters import Filters, select
+from dashboard.i18n import t
+from tests.browser.pageutil import goto, map_state, poll, rounded, settled_map_state
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    return load_atlas(paths.SHIPPED_DATA_DIR)
+
+
+def open_offline(new_browsed, path):
+    b = new_browsed(offline=True)
+    b.page.goto(path.resolve().as_uri())
+    return b
+
+
+def check_pack(b, points, n_charts: int = 2) -> None:
+    page, watch = b.page, b.watch
+    page.frame_locator("iframe#atlas-map").locator(".leaflet-container").wait_for()
+    frame = page.locator("iframe#atlas-map").element_handle().content_frame()
+    state = settled_map_state(frame, expected=len(points))
+    assert state["drawn"] == len(points), state  # one marker or cluster count per point
+    assert rounded(state["points"]) == rounded(zip(points["lat"], points["lon"], strict=True))
+    assert poll(lambda: map_state(frame)["outlines"], lambda n: n > 100) > 100  # outlines, inlined
+    page.locator("#atlas-timeline .scatterlayer .trace .points path").first.wait_for(state="attached")
+    page.locator("#atlas-membership .scatterlayer .trace .points path").first.wait_for(state="attached")
+    charts = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => [g.id,
+             [...g.querySelectorAll('.scatterlayer .trace')]
+               .filter(t => t.querySelector('.points path')).length])"""
+    )
+    assert [c[0] for c in charts] == ["atlas-timeline", "atlas-membership"][:n_charts]
+    assert all(n > 0 for _, n in charts), charts
+    assert watch.basemap == []
+    assert watch.problems() == []
+
+
+def test_exported_pack_works_from_file_with_no_network(tmp_path, new_browsed, atlas):
+    out = tmp_path / "briefing.html"
+    env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATA_DIR"}
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard", "export", "--out", str(out), "--lang", "ja"],
+        cwd=paths.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    b = open_offline(new_browsed, out)
+    assert b.page.locator("h1").inner_text().startswith(t("app_title", "ja"))
+    check_pack(b, select(atlas, Filters()).points)
+
+
+def test_downloaded_pack_follows_the_filters_and_works_offline(tmp_path, server, browsed, new_browsed, atlas):
+    page = browsed.page
+    goto(page, server, "/?region=europe&lang=en")
+    button = page.get_by_role("button", name=t("download_briefing", "en"))
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    out = tmp_path / download.value.suggested_filename
+    download.value.save_as(out)
+    assert out.name.startswith("climate-networks-briefing-")
+    assert out.suffix == ".html"
+    assert browsed.watch.problems() == []
+
+    b = open_offline(new_browsed, out)
+    assert "<dt>Regions</dt><dd>Europe</dd>" in out.read_text(encoding="utf-8")
+    assert b.page.locator("dl.filters dd").nth(1).inner_text() == "Europe"  # what the reader sees
+    check_pack(b, select(atlas, Filters(regions=("europe",))).points)

@@ -1,0 +1,69 @@
+"""One colour per organisation, shared by the map and the charts. Streamlit-free.
+
+The palette is Paul Tol's "muted" qualitative scheme (9 colours, distinguishable with the common
+colour-vision deficiencies; https://personal.sron.nl/~pault/). Known organisations have a fixed
+colour, so ICLEI is the same colour on every page, in every filter and in every export. An
+organisation not in the table gets a colour derived from a hash of its id: stable from run to
+run, but it may repeat a colour already in use (the legend and the labels still tell them apart).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+# Paul Tol, "muted" qualitative palette, in his recommended order.
+PALETTE: tuple[str, ...] = (
+    "#332288",  # indigo
+    "#88CCEE",  # cyan
+    "#44AA99",  # teal
+    "#117733",  # green
+    "#999933",  # olive
+    "#DDCC77",  # sand
+    "#CC6677",  # rose
+    "#882255",  # wine
+    "#AA4499",  # purple
+)
+UNKNOWN = "#888888"  # a point without an organisation (should not happen; grey, not a palette colour)
+
+# Fixed assignments. Keys are organisation ids (slugs in data/organisations.yaml); aliases are
+# listed so that either spelling gets the same colour. Related organisations get distinct colours.
+ORG_COLOURS: dict[str, str] = {
+    "iclei": "#332288",
+    "lgma": "#88CCEE",
+    "can": "#CC6677",
+    "can-international": "#CC6677",
+    "can-japan": "#882255",
+    "c40": "#117733",
+    "citynet": "#44AA99",
+    "anmc21": "#DDCC77",
+    "kitakyushu": "#999933",
+    "kitakyushu-initiative": "#999933",
+    "oeaed": "#AA4499",
+}
+
+
+def org_colour(org_id: str | None) -> str:
+    """The hex colour (``#RRGGBB``) of one organisation: fixed if known, else hashed from its id."""
+    if not org_id:
+        return UNKNOWN
+    key = str(org_id).strip().lower()
+    if key in ORG_COLOURS:
+        return ORG_COLOURS[key]
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    return PALETTE[digest[0] % len(PALETTE)]
+
+
+def org_colours(org_ids: Iterable[str]) -> dict[str, str]:
+    """``{org id: hex colour}`` for the given ids (order kept, duplicates dropped).
+
+    Suitable for plotly's ``color_discrete_map`` and for the map legend.
+    """
+    return {org_id: org_colour(org_id) for org_id in dict.fromkeys(org_ids)}
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (for cluster counts, badges)."""
+    r, g, b = (int(background.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    luminance = (0.299 * r + 0.587 * g + 0.114 * b) / 255
+    return "#000000" if luminance > 0.55 else "#FFFFFF"

@@ -1,7 +1,7 @@
 """One colour per organisation, shared by the map and the charts. Streamlit-free.
 
-The palette is Paul Tol's "muted" qualitative scheme (9 colours, distinguishable with the common
-colour-vision deficiencies; https://personal.sron.nl/~pault/). Known organisations have a fixed
+The palette is Paul Tol's "muted" qualitative scheme (distinguishable with the common colour-vision
+deficiencies; https://personal.sron.nl/~pault/), extended to 12 colours. Known organisations have a fixed
 colour, so ICLEI is the same colour on every page, in every filter and in every export. An
 organisation not in the table gets a colour derived from a hash of its id: stable from run to
 run, but it may repeat a colour already in use (the legend and the labels still tell them apart).
@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-# Paul Tol, "muted" qualitative palette, in his recommended order.
+# Paul Tol, "muted" qualitative palette, in his recommended order, then three from his "vibrant"
+# scheme and a dark grey: the atlas has 12 organisations, more than any colour-blind-safe
+# scheme separates well, so the legend and the layer names always name them too.
 PALETTE: tuple[str, ...] = (
     "#332288",  # indigo
     "#88CCEE",  # cyan
@@ -23,23 +25,28 @@ PALETTE: tuple[str, ...] = (
     "#CC6677",  # rose
     "#882255",  # wine
     "#AA4499",  # purple
+    "#EE7733",  # orange (vibrant)
+    "#0077BB",  # blue (vibrant)
+    "#555555",  # dark grey
 )
-UNKNOWN = "#888888"  # a point without an organisation (should not happen; grey, not a palette colour)
+UNKNOWN = "#BBBBBB"  # a point without an organisation (should not happen)
 
-# Fixed assignments. Keys are organisation ids (slugs in data/organisations.yaml); aliases are
-# listed so that either spelling gets the same colour. Related organisations get distinct colours.
+# Fixed assignments for the organisations in data/organisations.yaml: every one its own colour,
+# and a network and its national or regional node (ICLEI / ICLEI Japan, CAN / CAN-Japan,
+# Kitakyushu Initiative / its city network / AECCO) clearly different.
 ORG_COLOURS: dict[str, str] = {
     "iclei": "#332288",
-    "lgma": "#88CCEE",
+    "iclei-japan": "#88CCEE",
+    "lgma": "#44AA99",
     "can": "#CC6677",
-    "can-international": "#CC6677",
     "can-japan": "#882255",
     "c40": "#117733",
-    "citynet": "#44AA99",
+    "citynet": "#999933",
     "anmc21": "#DDCC77",
-    "kitakyushu": "#999933",
-    "kitakyushu-initiative": "#999933",
-    "oeaed": "#AA4499",
+    "kitakyushu-initiative": "#AA4499",
+    "asian-environmental-city-network": "#EE7733",
+    "aecco": "#0077BB",
+    "oeaed-environment": "#555555",
 }
 
 

@@ -94,3 +94,20 @@ def test_world_outline_origin_matches_the_file():
     recorded = re.search(r"^sha256: ([0-9a-f]{64})$", origin, re.MULTILINE).group(1)
     actual = hashlib.sha256((paths.ASSETS_DIR / assets.WORLD_OUTLINE).read_bytes()).hexdigest()
     assert recorded == actual
+
+
+def test_every_organisation_has_its_own_stable_colour():
+    import yaml
+
+    from dashboard import colours
+
+    ids = [
+        o["id"] for o in yaml.safe_load((paths.SHIPPED_DATA_DIR / "organisations.yaml").read_text("utf-8"))
+    ]
+    mapping = colours.org_colours(ids)
+    assert all(re.fullmatch(r"#[0-9A-F]{6}", c) for c in mapping.values())
+    assert len(set(mapping.values())) == len(ids)  # no two organisations share a colour
+    assert colours.org_colour("some-new-network") == colours.org_colour("some-new-network")
+    assert colours.org_colour("some-new-network") in colours.PALETTE
+    assert colours.text_colour("#332288") == "#FFFFFF"
+    assert colours.text_colour("#DDCC77") == "#000000"

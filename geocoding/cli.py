@@ -11,20 +11,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dashboard import paths
 
 from .cache import Cache, CacheError
 from .gazetteer import Gazetteer
-from .online import (
-    DEFAULT_TIMEOUT,
-    USER_AGENT_ENV,
-    Geocode,
-    OnlineGeocoder,
-    RetryPolicy,
-    nominatim_geocode,
-)
 from .overrides import OverrideError, load_overrides
 from .pipeline import (
     DEFAULT_MAX_KM,
@@ -35,6 +27,10 @@ from .pipeline import (
     read_targets,
     write_geocoded,
 )
+from .settings import DEFAULT_TIMEOUT, USER_AGENT_ENV
+
+if TYPE_CHECKING:
+    from .online import Geocode, OnlineGeocoder
 
 USER_AGENT_HELP = (
     "Nominatim's usage policy requires a user agent that identifies the application and a contact, "
@@ -83,7 +79,9 @@ def main(
     err = sys.stderr
 
     online: OnlineGeocoder | None = None
-    if not args.offline:
+    if not args.offline:  # geopy is imported only here: an offline run does not need it
+        from .online import OnlineGeocoder, RetryPolicy, nominatim_geocode
+
         if geocode is None:
             agent = (args.user_agent or os.environ.get(USER_AGENT_ENV, "")).strip()
             if not agent:
@@ -101,7 +99,10 @@ def main(
     try:
         cache = Cache.load(data / paths.GEOCODING_CACHE)
         overrides = load_overrides(data / paths.GEOCODING_OVERRIDES)
-        gazetteer = gazetteer or Gazetteer()
+        if gazetteer is None:
+            gazetteer = Gazetteer(index_path=data / paths.GAZETTEER_INDEX, rebuild_index=args.refresh)
+            if gazetteer.index_note:
+                print(f"note: {gazetteer.index_note}", file=err)
         targets = read_targets(data, gazetteer)
     except (CacheError, OverrideError, InputError) as exc:
         print(f"error: {exc}", file=err)
@@ -140,4 +141,13 @@ def main(
         return 2
     print(format_summary(report))
     print(f"wrote {written} rows to {out}; cache {cache.path} holds {len(cache.entries)} answers")
+    try:
+        if gazetteer.save_index():
+            print(f"updated the gazetteer index {gazetteer.index_path}")
+    except OSError as exc:  # derived data: the next run reads the full gazetteer instead
+        print(
+            f"note: could not write the gazetteer index {gazetteer.index_path} ({exc.strerror or exc}); "
+            "the results above are complete, the next run reads the full gazetteer again",
+            file=err,
+        )
     return 1 if report.missing else 0

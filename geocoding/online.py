@@ -23,9 +23,9 @@ from geopy.exc import (
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.location import Location
 
-USER_AGENT_ENV = "ATLAS_GEOCODER_USER_AGENT"
+from .settings import DEFAULT_TIMEOUT, USER_AGENT_ENV
+
 MIN_DELAY_SECONDS = 1.0  # Nominatim usage policy: an absolute maximum of one request per second
-DEFAULT_TIMEOUT = 10.0
 RETRYABLE = (GeocoderTimedOut, GeocoderUnavailable, GeocoderRateLimited)
 
 Geocode = Callable[..., Location | None]

@@ -16,25 +16,20 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dashboard import paths
 from dashboard.schema import Geocoded
 
 from .cache import Cache, Entry, atomic_write_text
 from .gazetteer import City, Gazetteer, distance_km
-from .online import (
-    GeocoderQueryError,
-    GeocoderServiceError,
-    NetworkUnavailableError,
-    OnlineGeocoder,
-    location_country,
-    location_detail,
-    location_precision,
-    nominatim_kwargs,
-)
 from .overrides import Override
 from .text import PRECISIONS, Query, build_queries, fold, precision_rank
+
+if TYPE_CHECKING:
+    from .online import OnlineGeocoder
+
+# .online (geopy, ~0.15 s to import) is imported only when Nominatim is asked: not offline.
 
 DEFAULT_MAX_KM = 50.0  # an address this far from its city's GeoNames point is another place
 COLUMNS = list(Geocoded.model_fields)
@@ -277,6 +272,16 @@ class Pipeline:
         cached = self.cache.get("nominatim", query.key)
         if self.online is None or (cached is not None and not self.refresh):
             return cached
+        from .online import (
+            GeocoderQueryError,
+            GeocoderServiceError,
+            NetworkUnavailableError,
+            location_country,
+            location_detail,
+            location_precision,
+            nominatim_kwargs,
+        )
+
         try:
             location = self.online(query.value, **nominatim_kwargs(target.country, self.timeout))
         except GeocoderQueryError as exc:  # not retried, not cached

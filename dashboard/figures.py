@@ -33,7 +33,8 @@ except ImportError:  # pragma: no cover - only while colours.py does not exist
         return _FALLBACK[sum(map(ord, org_id or "")) % len(_FALLBACK)]
 
 
-X_RANGE = (f"{YEAR_MIN}-01-01", f"{YEAR_MAX}-12-31")
+# 1987–2025 with half a year either side, so a marker on 1987 or 2025 is drawn whole
+X_RANGE = (f"{YEAR_MIN - 1}-07-01", f"{YEAR_MAX + 1}-06-30")
 NEUTRAL = "#555555"  # legend-only markers and milestone lines
 
 # A marker symbol per event kind (unknown kinds get "circle"); "-open" marks conflicting events.

@@ -825,7 +825,7 @@ def build_map(
         tiles=None,
         min_zoom=1,
         max_zoom=MAX_ZOOM,
-        control_scale=True,
+        control_scale=False,  # a world map of networks needs no scale bar; it collided with the attribution
         width="100%",
         height=height,
     )

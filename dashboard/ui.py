@@ -64,6 +64,11 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])", r"\\\1", str(text))
 
 
+def md_text(text: str) -> str:
+    """Plain text for st.markdown: escaped, its line breaks kept."""
+    return "  \n".join(md_escape(line) for line in str(text).split("\n"))
+
+
 def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
     """Name every data error on the page (as plain text), never a traceback."""
     errors = [p for p in problems if p.severity == "error"]

@@ -141,7 +141,7 @@ def test_timeline_has_one_row_per_organisation_and_a_fixed_range(minimal):
     fig = timeline_figure(minimal, minimal, "en")
     d = fig.to_dict()
     assert d["layout"]["yaxis"]["categoryarray"] == ["TN", "TN-J"]  # founded 1990, then 2010
-    assert d["layout"]["xaxis"]["range"] == ["1987-01-01", "2025-12-31"]
+    assert d["layout"]["xaxis"]["range"] == ["1986-07-01", "2026-06-30"]  # 1987–2025 and a margin
     assert d["layout"]["xaxis"]["type"] == "date"
     ja = timeline_figure(minimal, minimal, "ja").to_dict()
     assert ja["layout"]["yaxis"]["categoryarray"] == ["テスト", "ノード"]

@@ -245,8 +245,8 @@ def test_every_page_renders_the_hostile_data_without_an_exception(monkeypatch, p
     assert not at.error, [e.value for e in at.error]
     for kind in ("markdown", "success", "caption"):  # elements that render Markdown
         for e in getattr(at, kind):
-            assert "<script>" not in e.value, (kind, e.value)
-            assert "<img " not in e.value, (kind, e.value)
+            # a tag is only harmless in Markdown when its "<" is escaped (shown literally)
+            assert not re.search(r"(?<!\\)<(script|img)", e.value), (kind, e.value)
     if page == "overview":
         names = list(at.dataframe[0].value["Name"])
         assert "<script>alert(1)</script> Network \"double\" 'single'" in names  # literal in the table

@@ -69,9 +69,10 @@ def test_no_html_component_and_markdown_only_of_escaped_data():
     for path, call in _calls("markdown"):
         if not call.args or isinstance(call.args[0], ast.Constant):
             continue
-        # data shown with st.markdown goes through md_escape (interface strings come from t())
+        # data shown with st.markdown goes through md_escape or md_text (interface strings come from t())
         source = ast.get_source_segment(path.read_text(encoding="utf-8"), call.args[0]) or ""
-        assert "md_escape(" in source or source.startswith("t("), f"{path.name}:{call.lineno}: {source}"
+        escaped = "md_escape(" in source or "md_text(" in source
+        assert escaped or source.startswith("t("), f"{path.name}:{call.lineno}: {source}"
 
 
 def test_static_folder_holds_only_the_map_assets(tmp_path):
@@ -131,6 +132,6 @@ def test_a_run_writes_only_inside_its_data_folder(tmp_path, command):
     fixture = {p.name for p in (Path(__file__).parent / "fixtures" / "geocoding").iterdir()}
     written = {p.name for p in data.iterdir()} - fixture
     if "geocoding" in command:
-        assert written == {paths.GEOCODED, paths.GEOCODING_CACHE}
+        assert written == {paths.GEOCODED, paths.GEOCODING_CACHE, paths.GAZETTEER_INDEX}
     else:
         assert written == set()

@@ -1,9 +1,9 @@
-"""Compare two to four organisations side by side, attribute by attribute."""
+"""Compare two to four organisations side by side: one column each, attributes on aligned rows."""
 
 import streamlit as st
 
 from dashboard import ui
-from dashboard.compare import compare_csv, compare_markdown, compare_table, shared_themes
+from dashboard.compare import compare_csv, compare_markdown, comparison
 from dashboard.i18n import t
 
 ctx = ui.context()
@@ -29,14 +29,12 @@ if len(picked) < 2:
     st.info(t("compare_need_two", lang))
     st.stop()
 
-shared = shared_themes(atlas, picked)
-if shared:
+cmp = comparison(atlas, picked, lang)
+if cmp.shared_theme_labels:
     st.success(
-        f"{t('compare_shared_themes', lang)}: "
-        + ", ".join(ui.md_escape(atlas.label("themes", s, lang)) for s in shared)
+        f"{t('compare_shared_themes', lang)}: " + ", ".join(ui.md_escape(s) for s in cmp.shared_theme_labels)
     )
-table = compare_table(atlas, picked, lang)
-st.dataframe(table, width="stretch", height=min(900, 38 * (len(table) + 1)))
+
 c1, c2 = st.columns(2)
 c1.download_button(
     t("download_markdown", lang),
@@ -52,3 +50,24 @@ c2.download_button(
     "text/csv",
     key="dl_cmp_csv",
 )
+
+widths = [1.1] + [3] * len(picked)
+with st.container(key="cmp-header"):
+    for col, name in zip(st.columns(widths), ["", *cmp.columns], strict=True):
+        col.markdown(f"#### {ui.md_escape(name)}" if name else "")
+for row in cmp.rows:
+    st.divider()
+    with st.container(key=f"cmp-{row.key}"):
+        cols = st.columns(widths)
+        cols[0].markdown(f"**{ui.md_escape(row.label)}**")
+        for org_id, col, value in zip(picked, cols[1:], row.values, strict=True):
+            if row.key == "themes" and cmp.themes.get(org_id):
+                # shared themes highlighted; every label escaped, only the highlight is markup
+                col.markdown(
+                    ", ".join(
+                        f":green-background[**{ui.md_escape(label)}**]" if shared else ui.md_escape(label)
+                        for _, label, shared in cmp.themes[org_id]
+                    )
+                )
+            else:
+                col.markdown(ui.md_text(value))

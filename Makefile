@@ -24,7 +24,8 @@ install-test: $(VENV)/.installed-test
 
 ## Start the dashboard on the shipped data at http://localhost:$(PORT)
 run: install
-	$(BIN)/python -m dashboard validate
+	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
+	$(BIN)/python -c "from dashboard.assets import ensure_static_assets; ensure_static_assets()"
 	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
 
 ## Debian's Chromium and a Japanese font for the browser tests (apt-get, only when missing)
@@ -64,6 +65,7 @@ export: install
 
 notebook: install
 	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	-$(BIN)/nbstripout --install  # strip outputs when the notebook is committed (.gitattributes)
 	$(BIN)/python -m jupyter lab notebooks/explainer.ipynb
 
 bench: install-test browser

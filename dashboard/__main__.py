@@ -88,7 +88,7 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="check every data file; exit 1 on any problem")
@@ -108,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--compare", help="2-4 organisation ids for the comparison, e.g. iclei,c40")
     e.add_argument("--data-dir", help="data folder (default: $ATLAS_DATA_DIR or data/)")
     e.set_defaults(func=_export)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

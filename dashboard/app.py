@@ -19,7 +19,9 @@ from dashboard import assets, ui  # noqa: E402
 from dashboard.i18n import t  # noqa: E402
 
 st.set_page_config(
-    page_title="Climate Networks Atlas / 気候ネットワーク・アトラス", page_icon=":material/public:", layout="wide"
+    page_title="Climate Networks Atlas / 気候ネットワーク・アトラス",
+    page_icon=":material/public:",
+    layout="wide",
 )
 assets.ensure_static_assets()
 

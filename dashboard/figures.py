@@ -374,6 +374,17 @@ def undated_counts(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["as_of_date"].isna()].reset_index(drop=True)
 
 
+def _point_labels(rows: list[dict[str, Any]]) -> list[str]:
+    """'≥2,500' above each point; a label equal to the one before it is left blank (two sources
+    giving the same figure would otherwise print it twice on top of itself)."""
+    out, previous = [], None
+    for r in rows:
+        label = f"{QUALIFIER_SIGNS.get(r['qualifier'] or 'exact', '')}{int(r['members']):,}"
+        out.append("" if label == previous else label)
+        previous = label
+    return out
+
+
 def _membership_hover(r: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> str:
     written = t("fig_as_written", lang)
     qual = qualifier_text(r["qualifier"], r["members"], atlas, lang)
@@ -441,12 +452,7 @@ def membership_figure(
                         "size": 11,
                         "line": {"width": 2 if not main else 1, "color": colour if not main else "#222222"},
                     },
-                    text=[
-                        f"{QUALIFIER_SIGNS.get(r['qualifier'] or 'exact', '')}{int(r['members']):,}"
-                        for r in rs
-                    ]
-                    if labels
-                    else None,
+                    text=_point_labels(rs) if labels else None,
                     textposition="top center" if main else "bottom center",
                     textfont={"size": 10, "color": colour},
                     hovertext=[_membership_hover(r, atlas, lang, names[org_id]) for r in rs],

@@ -344,3 +344,14 @@ def test_long_milestone_labels_are_shortened_but_hover_keeps_the_title():
     assert label.endswith("… 1992")
     assert len(label) == MILESTONE_LABEL_MAX + len(" 1992")
     assert milestone_label("Paris Agreement adopted", "2015-12-12") == "Paris Agreement adopted 2015"
+
+
+def test_a_figure_two_sources_agree_on_is_labelled_once():
+    from dashboard.figures import _point_labels
+
+    rows = [
+        {"qualifier": "at-least", "members": 200},
+        {"qualifier": "at-least", "members": 200},
+        {"qualifier": "about", "members": 2500},
+    ]
+    assert _point_labels(rows) == ["≥200", "", "~2,500"]

@@ -96,10 +96,21 @@ class Context:
     atlas: Atlas
     filters: Filters
     selection: Selection
+    data_key: tuple = ()  # (data folder, _stamp of its files) when the context was built
 
     @property
     def lang(self) -> str:
         return self.filters.lang
+
+    @property
+    def cache_key(self) -> str:
+        """What the selection depends on (data files and filters, not presentation mode): the key of
+        every per-selection cache (map, tables, downloads). A string: Streamlit hashes it quickly."""
+        return _cache_key(self.data_key, self.filters)
+
+
+def _cache_key(data_key: tuple, f: Filters) -> str:
+    return repr((data_key, replace(f, present=False)))
 
 
 # ------------------------------------------------------------------------------ shared filters
@@ -219,21 +230,25 @@ PLOTLY_CONFIG = {
 
 
 def csv_download(df, file_name: str, lang: str, key: str) -> None:
-    """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised)."""
+    """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised).
+
+    The bytes are made only when someone clicks (Streamlit calls ``data`` then), not on every rerun.
+    """
     from dashboard.export_csv import safe_csv_bytes
 
     st.download_button(
         t("download_csv", lang),
-        safe_csv_bytes(df),
+        lambda: safe_csv_bytes(df),
         file_name=file_name,
         mime="text/csv",
         key=key,
+        on_click="ignore",
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _select_cached(_atlas: Atlas, stamp_key: tuple, f: Filters) -> Selection:  # noqa: ARG001 (cache key)
-    return select(_atlas, f)
+def _select_cached(_atlas: Atlas, key: str, _f: Filters) -> Selection:  # noqa: ARG001 (cache key)
+    return select(_atlas, _f)
 
 
 def context() -> Context | None:
@@ -243,7 +258,10 @@ def context() -> Context | None:
 
 def build_context(atlas: Atlas, f: Filters) -> Context:
     folder = paths.data_dir()
-    ctx = Context(atlas, f, _select_cached(atlas, (str(folder), _stamp(folder)), replace(f, present=False)))
+    data_key = (str(folder), _stamp(folder))
+    ctx = Context(
+        atlas, f, _select_cached(atlas, _cache_key(data_key, f), replace(f, present=False)), data_key
+    )
     st.session_state["_context"] = ctx
     return ctx
 
@@ -286,15 +304,150 @@ def point_details(row, lang: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _standalone_map(_points, key: tuple, lang: str) -> str:  # noqa: ARG001 (cache key)
+def _standalone_map(_points, key: str, lang: str) -> str:  # noqa: ARG001 (cache key)
     from dashboard.mapping import standalone_html
 
     return standalone_html(_points, lang=lang)
 
 
 def standalone_map_html(ctx: Context) -> str:
-    """The filtered map as one HTML file with Leaflet inlined (works offline)."""
-    folder = paths.data_dir()
-    return _standalone_map(
-        ctx.selection.points, (_stamp(folder), replace(ctx.filters, present=False)), ctx.lang
+    """The filtered map as one HTML file with Leaflet inlined (works offline); cached per selection."""
+    return _standalone_map(ctx.selection.points, ctx.cache_key, ctx.lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _places_table(_sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
+    from dashboard.tables import places_table
+
+    return places_table(_sel, lang)
+
+
+def places_table(ctx: Context):
+    """tables.places_table of the context's selection, cached per selection and language."""
+    return _places_table(ctx.selection, ctx.cache_key, ctx.lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _organisations_table(_atlas: Atlas, _sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
+    from dashboard.tables import organisations_table
+
+    return organisations_table(_atlas, _sel, lang)
+
+
+def organisations_table(ctx: Context):
+    """tables.organisations_table of the context's selection, cached per selection and language."""
+    return _organisations_table(ctx.atlas, ctx.selection, ctx.cache_key, ctx.lang)
+
+
+# ------------------------------------------------------------------------------ the map component
+MAP_RETURNED = ("last_object_clicked",)
+
+
+def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> dict:
+    """The arguments ``streamlit_folium.st_folium`` sends to its component for the folium.Map ``m``
+    (no feature groups, no layer control, no hover), without ``height``, ``width`` and ``on_change``.
+
+    st_folium renders the whole map to strings on every call (about half the server time of a map
+    page rerun); computed here once per selection and cached. ``key`` (the component's "key") is
+    st_folium's hash of the script, so the browser keeps the map while the points stay the same.
+    tests/test_ui_map.py checks this equals what st_folium itself sends.
+    """
+    import branca
+    import folium.elements
+    from streamlit_folium import _get_header, _get_html, _get_map_string, generate_js_hash, get_full_id
+
+    m.get_root().render()
+    m.render()
+    html = _get_html(m)  # before _get_map_string, which alters the folium structure
+    header = _get_header(m)
+    leaflet = _get_map_string(m)
+    m_id = get_full_id(m)
+    try:
+        (s, w), (n, e) = m.get_bounds()
+        bounds = {"_southWest": {"lat": s, "lng": w}, "_northEast": {"lat": n, "lng": e}}
+    except AttributeError:
+        bounds = {"_southWest": {"lat": None, "lng": None}, "_northEast": {"lat": None, "lng": None}}
+    defaults = dict.fromkeys(
+        (
+            "last_clicked",
+            "last_object_clicked",
+            "last_object_clicked_count",
+            "last_object_clicked_tooltip",
+            "last_object_clicked_popup",
+            "all_drawings",
+            "last_active_drawing",
+        )
     )
+    defaults.update(bounds=bounds, zoom=m.options.get("zoom"))
+    defaults.update(
+        dict.fromkeys(
+            (
+                "last_circle_radius",
+                "last_circle_polygon",
+                "selected_layers",
+                "selected_tags",
+                "last_geocoder_result",
+            )
+        )
+    )
+    if returned_objects is not None:
+        defaults = {k: v for k, v in defaults.items() if k in returned_objects}
+
+    def walk(el):
+        if isinstance(el, branca.colormap.ColorMap):
+            yield el
+        if isinstance(el, folium.elements.JSCSSMixin):
+            yield el
+        for child in getattr(el, "_children", {}).values():
+            yield from walk(child)
+
+    css_links: list[str] = []
+    js_links: list[str] = []
+    for el in walk(m):
+        if isinstance(el, branca.colormap.ColorMap):
+            js_links.insert(0, "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js")
+            js_links.insert(0, "https://d3js.org/d3.v4.min.js")
+        css_links.extend(href for _, href in getattr(el, "default_css", []))
+        js_links.extend(src for _, src in getattr(el, "default_js", []))
+    return {
+        "script": leaflet,
+        "header": header,
+        "html": html,
+        "id": m_id,
+        "key": generate_js_hash(leaflet, key, False),
+        "returned_objects": list(returned_objects) if returned_objects is not None else None,
+        "default": defaults,
+        "zoom": None,
+        "center": None,
+        "feature_group": None,
+        "return_on_hover": False,
+        "layer_control": None,
+        "pixelated": False,
+        "css_links": list(dict.fromkeys(css_links)),
+        "js_links": list(dict.fromkeys(js_links)),
+        "wrap_longitude": False,
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _atlas_map_args(_points, key: str, lang: str, map_key: str) -> dict:  # noqa: ARG001 (cache key)
+    from dashboard.mapping import build_map
+
+    # The data-driven layer at every size: about 7x less server time than one folium object per
+    # marker (see bench/).
+    return folium_component_args(build_map(_points, lang=lang, assets="served", layer="data"), map_key)
+
+
+def atlas_map(ctx: Context, key: str, height: int) -> dict:
+    """The map of the selection's points (what ``st_folium(build_map(...), key=key, height=height,
+    use_container_width=True, returned_objects=["last_object_clicked"])`` shows and returns), built and
+    rendered once per selection and language instead of on every rerun."""
+    from streamlit_folium import _component_func
+
+    args = _atlas_map_args(ctx.selection.points, ctx.cache_key, ctx.lang, key)
+    hash_key = args["key"]
+
+    def _on_change() -> None:  # as st_folium: the value is also kept under the caller's key
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    return _component_func(**args, height=height, width=None, on_change=_on_change)

@@ -1,12 +1,10 @@
 """Map: every geocoded office and member city, coloured by organisation, clustered, one layer each."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from dashboard import ui
 from dashboard.i18n import t
-from dashboard.mapping import build_map, points_at
-from dashboard.tables import places_table
+from dashboard.mapping import points_at
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
@@ -22,16 +20,8 @@ st.caption(t("map_caption", lang, n=len(points), offices=n_offices, members=len(
 
 left, right = st.columns([3, 1])
 with left:
-    # The data-driven layer at every size: about 7x less server time than one folium object per
-    # marker (see bench/), so a filter change stays quick.
-    m = build_map(points, lang=lang, assets="served", layer="data")
-    state = st_folium(
-        m,
-        key=f"atlas_map_{lang}",
-        height=640 if not ctx.filters.present else 760,
-        use_container_width=True,
-        returned_objects=["last_object_clicked"],
-    )
+    # st_folium(build_map(points, layer="data"), ...), built and rendered once per selection (ui.py).
+    state = ui.atlas_map(ctx, key=f"atlas_map_{lang}", height=640 if not ctx.filters.present else 760)
     st.caption(t("map_offline_note", lang))
 
 with right:
@@ -47,12 +37,13 @@ with right:
 
 st.download_button(
     t("download_map", lang),
-    ui.standalone_map_html(ctx),
+    lambda: ui.standalone_map_html(ctx),  # about 1 MB with Leaflet inlined: built (and cached) on a click
     file_name="climate-networks-map.html",
     mime="text/html",
     key="dl_map",
+    on_click="ignore",
 )
 with st.expander(t("places_table", lang)):
-    table = places_table(sel, lang)
+    table = ui.places_table(ctx)
     st.dataframe(table, hide_index=True, width="stretch")
     ui.csv_download(table, "places.csv", lang, key="dl_places")

@@ -5,9 +5,8 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import paths, ui
+from dashboard import ui
 from dashboard.i18n import t
-from dashboard.tables import organisations_table
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
@@ -33,7 +32,7 @@ if sel.empty:
     st.stop()
 
 st.subheader(t("organisations_table", lang))
-table = organisations_table(atlas, sel, lang)
+table = ui.organisations_table(ctx)
 st.dataframe(table, hide_index=True, width="stretch")
 ui.csv_download(table, "organisations.csv", lang, key="dl_orgs")
 
@@ -45,8 +44,7 @@ def _briefing(_atlas, key: tuple) -> bytes:  # key: the filters, the data stamp,
     return briefing_html(_atlas, key[0], today=key[2]).encode("utf-8")
 
 
-_folder = paths.data_dir()
-_briefing_key = (replace(ctx.filters, present=False), (str(_folder), ui._stamp(_folder)), date.today())
+_briefing_key = (replace(ctx.filters, present=False), ctx.cache_key, date.today())  # + data stamp
 st.download_button(
     t("download_briefing", lang),
     lambda: _briefing(atlas, _briefing_key),  # built (and cached) only when someone clicks

@@ -20,18 +20,17 @@ from dashboard.i18n import t  # noqa: E402
 
 st.set_page_config(
     page_title="Climate Networks Atlas / 気候ネットワーク・アトラス",
-    page_icon=":material/public:",
     layout="wide",
 )
 assets.ensure_static_assets()
 
 PAGES = [
-    ("overview", "page_overview", ":material/home:"),
-    ("map", "page_map", ":material/map:"),
-    ("timeline", "page_timeline", ":material/timeline:"),
-    ("membership", "page_membership", ":material/monitoring:"),
-    ("compare", "page_compare", ":material/compare_arrows:"),
-    ("sources", "page_sources", ":material/menu_book:"),
+    ("overview", "page_overview", "🏠"),
+    ("map", "page_map", "🗺️"),
+    ("timeline", "page_timeline", "📅"),
+    ("membership", "page_membership", "📈"),
+    ("compare", "page_compare", "⚖️"),
+    ("sources", "page_sources", "📚"),
 ]
 
 atlas, problems = ui.load()

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -192,7 +193,10 @@ def test_concurrent_sessions_all_render_without_server_errors(tmp_path):
     atlas = load_atlas(data)
     with serve(tmp_path / "logs", data) as server:
         rss_start = server.rss_bytes()
-        results, failures = asyncio.run(run_load(server.url, atlas))
+        # In its own thread: Playwright's sync API (the other browser tests' shared Chromium) may
+        # be running in this one, and asyncio.run() refuses to start inside its loop.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            results, failures = pool.submit(asyncio.run, run_load(server.url, atlas)).result()
         rss_end = server.rss_bytes()
         errors = server.errors()
         alive = server.proc.poll() is None

@@ -368,56 +368,55 @@ def _browser_page(tmp_path, html: str):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("layer", ["objects", "data"])
-def test_browser_standalone_map_draws_markers_offline_and_runs_no_data_script(tmp_path, points, layer):
-    sync_api, path = _browser_page(tmp_path, mapping.standalone_html(points, layer=layer))
+def test_browser_standalone_map_draws_markers_offline_and_runs_no_data_script(
+    tmp_path, points, layer, browser
+):
+    _, path = _browser_page(tmp_path, mapping.standalone_html(points, layer=layer))
     dialogs: list[str] = []
     requests: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_viewport_size({"width": 1200, "height": 800})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("request", lambda r: requests.append(r.url))
+        # no network: every request outside file:// and data: fails at once
+        page.route(
+            re.compile(r"^https?://"),
+            lambda route: route.abort(),
         )
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.on("request", lambda r: requests.append(r.url))
-            # no network: every request outside file:// and data: fails at once
-            page.route(
-                re.compile(r"^https?://"),
-                lambda route: route.abort(),
-            )
-            page.goto(path.as_uri())
-            page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive", timeout=15000)
-            clusters = page.locator(".leaflet-marker-pane .marker-cluster").count()
-            circles = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
-            # the four points lie on three continents: all drawn as circles, none hidden in a cluster
-            assert (circles, clusters) == (len(points), 0)
-            assert page.locator(".atlas-legend").inner_text().count("(") == 3
-            assert page.locator(".atlas-fullscreen a").count() == 1
-            # land outlines drew from the inlined data
-            assert page.evaluate("document.querySelectorAll('.leaflet-atlas-land-pane path').length") > 100
-            # open the hostile point's popup
-            assert page.evaluate("window.atlasMap.openPoint('evil-1')") is True
-            popup = page.wait_for_selector(".leaflet-popup-content", timeout=10000)
-            text = popup.inner_text()
-            assert HOSTILE_NAME in text
-            assert HOSTILE_ADDRESS in text
-            assert "`${alert(2)}` \\ 東京" in text
-            assert HOSTILE_SOURCE in text
-            assert "{{ 7 * 191 }}" in text
-            assert page.locator(".leaflet-popup-content a").count() == 0  # javascript: link dropped
-            assert page.locator(".leaflet-popup-content img, .leaflet-popup-content svg").count() == 0
-            assert dialogs == []
-            assert all(not u.startswith(("http://", "https://")) or "cartocdn" in u for u in requests)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
-            raise
-        finally:
-            browser.close()
+        page.goto(path.as_uri())
+        page.wait_for_selector(".leaflet-overlay-pane path.leaflet-interactive", timeout=15000)
+        clusters = page.locator(".leaflet-marker-pane .marker-cluster").count()
+        circles = page.locator(".leaflet-overlay-pane path.leaflet-interactive").count()
+        # the four points lie on three continents: all drawn as circles, none hidden in a cluster
+        assert (circles, clusters) == (len(points), 0)
+        assert page.locator(".atlas-legend").inner_text().count("(") == 3
+        assert page.locator(".atlas-fullscreen a").count() == 1
+        # land outlines drew from the inlined data
+        assert page.evaluate("document.querySelectorAll('.leaflet-atlas-land-pane path').length") > 100
+        # open the hostile point's popup
+        assert page.evaluate("window.atlasMap.openPoint('evil-1')") is True
+        popup = page.wait_for_selector(".leaflet-popup-content", timeout=10000)
+        text = popup.inner_text()
+        assert HOSTILE_NAME in text
+        assert HOSTILE_ADDRESS in text
+        assert "`${alert(2)}` \\ 東京" in text
+        assert HOSTILE_SOURCE in text
+        assert "{{ 7 * 191 }}" in text
+        assert page.locator(".leaflet-popup-content a").count() == 0  # javascript: link dropped
+        assert page.locator(".leaflet-popup-content img, .leaflet-popup-content svg").count() == 0
+        assert dialogs == []
+        assert all(not u.startswith(("http://", "https://")) or "cartocdn" in u for u in requests)
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"))
+        raise
+    finally:
+        context.close()
 
 
 @pytest.mark.browser
-def test_browser_many_points_cluster_and_popup_still_escaped(tmp_path, points):
+def test_browser_many_points_cluster_and_popup_still_escaped(tmp_path, points, browser):
     """Above the threshold: the data-driven layer clusters, and a clustered point's popup opens."""
     n = 400
     many = pd.concat([points] * (n // len(points)), ignore_index=True)
@@ -425,34 +424,31 @@ def test_browser_many_points_cluster_and_popup_still_escaped(tmp_path, points):
     hostile_ids = list(many.loc[many["name_en"] == HOSTILE_NAME, "id"])
     html = mapping.standalone_html(many, lang="ja")
     assert "/*atlas-points*/" in html  # switched automatically
-    sync_api, path = _browser_page(tmp_path, html)
+    _, path = _browser_page(tmp_path, html)
     dialogs: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update"],
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_viewport_size({"width": 1200, "height": 800})
+    try:
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.route(re.compile(r"^https?://"), lambda route: route.abort())
+        page.goto(path.as_uri())
+        page.wait_for_selector(".atlas-cluster", timeout=15000)
+        counts = page.evaluate(
+            "Array.from(document.querySelectorAll('.atlas-cluster span')).map(e => +e.textContent)"
         )
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        try:
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.route(re.compile(r"^https?://"), lambda route: route.abort())
-            page.goto(path.as_uri())
-            page.wait_for_selector(".atlas-cluster", timeout=15000)
-            counts = page.evaluate(
-                "Array.from(document.querySelectorAll('.atlas-cluster span')).map(e => +e.textContent)"
-            )
-            assert sum(counts) == len(many)  # 100 identical positions per point: all clustered
-            assert page.evaluate(f"window.atlasMap.openPoint({hostile_ids[0]!r})") is True
-            popup = page.wait_for_selector(".leaflet-popup-content", timeout=15000)
-            text = popup.inner_text()
-            assert "`${alert(2)}` \\ 東京" in text  # Japanese name first
-            assert HOSTILE_NAME in text
-            assert HOSTILE_ADDRESS in text
-            assert "市の中心(おおよそ)" in text
-            assert page.locator(".leaflet-popup-content a, .leaflet-popup-content img").count() == 0
-            assert dialogs == []
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
-            raise
-        finally:
-            browser.close()
+        assert sum(counts) == len(many)  # 100 identical positions per point: all clustered
+        assert page.evaluate(f"window.atlasMap.openPoint({hostile_ids[0]!r})") is True
+        popup = page.wait_for_selector(".leaflet-popup-content", timeout=15000)
+        text = popup.inner_text()
+        assert "`${alert(2)}` \\ 東京" in text  # Japanese name first
+        assert HOSTILE_NAME in text
+        assert HOSTILE_ADDRESS in text
+        assert "市の中心(おおよそ)" in text
+        assert page.locator(".leaflet-popup-content a, .leaflet-popup-content img").count() == 0
+        assert dialogs == []
+    except Exception:
+        page.screenshot(path=str(tmp_path / "failure.png"))
+        raise
+    finally:
+        context.close()

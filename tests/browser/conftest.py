@@ -29,21 +29,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from dashboard import mapping, paths
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (re-exported for other test files)
 
 ROOT = paths.ROOT
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 LOCAL_SCHEMES = ("data:", "blob:", "about:", "file:")
 # The map's optional online basemap (mapping.BASEMAP_URL): the only outside request the app makes
@@ -109,13 +98,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 # ---------------------------------------------------------------------------------- the browser
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _is_local(url: str) -> bool:

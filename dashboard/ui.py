@@ -6,13 +6,18 @@ imports it.
 
 from __future__ import annotations
 
+import json
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
+from branca.element import MacroElement
+from folium.template import Template
+from streamlit_folium import generate_js_hash
 
-from dashboard import paths
+from dashboard import mapping, paths
 from dashboard.data import Atlas, Problem, load_atlas_partial
 from dashboard.filters import (
     YEAR_MAX,
@@ -429,25 +434,94 @@ def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> 
     }
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _atlas_map_args(_points, key: str, lang: str, map_key: str) -> dict:  # noqa: ARG001 (cache key)
-    from dashboard.mapping import build_map
+# Defined once in the map's frame: replaces the selection's layers (clusters, legend, layer control,
+# fitted view) without reloading the frame. Everything the selection's code adds to the map is
+# recorded and removed on the next swap; the base map (outline, basemap, helpers) stays.
+_SWAP_JS = """
+window.atlasMap.swap = function (token, add) {
+  var A = window.atlasMap, map = A.map;
+  if (A.shown === token) { return; }
+  (A.added || []).forEach(function (x) { try { x.remove(); } catch (e) {} });
+  var added = [], addTo = L.Control.prototype.addTo, addLayer = map.addLayer;
+  L.Control.prototype.addTo = function (m) { added.push(this); return addTo.call(this, m); };
+  map.addLayer = function (layer) { added.push(layer); return addLayer.call(this, layer); };
+  try { add(); } finally { L.Control.prototype.addTo = addTo; map.addLayer = addLayer; }
+  A.added = added; A.shown = token;
+};
+"""
+_DYNAMIC = "/*atlas-selection*/"
 
+
+class _Marker(MacroElement):
+    """Marks where the selection's part of the map script begins."""
+
+    _template = Template("{% macro script(this, kwargs) %}" + _DYNAMIC + "{% endmacro %}")
+
+
+def atlas_map_args(m, key: str, token: str) -> dict:
+    """Component arguments for the atlas map ``m`` (from mapping.build_map) that let the browser
+    keep the map's frame when the selection changes.
+
+    st_folium keys its component by a hash of the whole map script, so every filter change made a
+    new frame that loaded Leaflet, the plugins and the outline again (most of the 1.4 s the browser
+    took to show a new selection). Here the component key depends only on ``key``; the base map is
+    the ``script`` (run once per frame) and the selection's layers are st_folium's ``feature_group``
+    code, which the frame evaluates whenever it changes: ``window.atlasMap.swap`` removes the
+    previous selection's layers and adds these (``token`` names the selection).
+    """
+    children = list(m._children.items())
+    first = next((i for i, (_, c) in enumerate(children) if isinstance(c, mapping.DataPointCluster)), None)
+    if first is None:  # nothing selection-specific: the map as st_folium sends it
+        return folium_component_args(m, key, MAP_RETURNED)
+    base = list(children[:first])
+    rest = []
+    for kv in children[first:]:  # the fullscreen button belongs to the base map
+        (base if isinstance(kv[1], mapping._Fullscreen) else rest).append(kv)
+    marker = _Marker()
+    marker._parent = m
+    m._children = OrderedDict([*base, (marker.get_name(), marker), *rest])
+    args = folium_component_args(m, key, MAP_RETURNED)
+    script = args["script"]
+    cut = script.index(_DYNAMIC)
+    args["script"] = script[:cut] + _SWAP_JS
+    args["feature_group"] = (
+        f"window.atlasMap.swap({json.dumps(token)}, function () {{\n{script[cut + len(_DYNAMIC) :]}\n}});\n"
+    )
+    args["key"] = generate_js_hash("atlas-map", key, False)
+    args["returned_objects"] = [*MAP_RETURNED, "last_object_clicked_count"]
+    args["default"] = {"last_object_clicked": None, "last_object_clicked_count": 0}
+    return args
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _atlas_map_args(_points, key: str, lang: str, map_key: str) -> dict:
     # The data-driven layer at every size: about 7x less server time than one folium object per
     # marker (see bench/).
-    return folium_component_args(build_map(_points, lang=lang, assets="served", layer="data"), map_key)
+    m = mapping.build_map(_points, lang=lang, assets="served", layer="data")
+    return atlas_map_args(m, map_key, key)
 
 
 def atlas_map(ctx: Context, key: str, height: int) -> dict:
-    """The map of the selection's points (what ``st_folium(build_map(...), key=key, height=height,
-    use_container_width=True, returned_objects=["last_object_clicked"])`` shows and returns), built and
-    rendered once per selection and language instead of on every rerun."""
+    """The map of the selection's points: what ``st_folium(build_map(...), key=key, height=height,
+    use_container_width=True, returned_objects=["last_object_clicked"])`` shows and returns, built
+    once per selection and language, and redrawn in the same frame when the selection changes.
+
+    A click is reported only under the selection it was made in (as with st_folium, whose new
+    frame after a filter change forgot the click)."""
     from streamlit_folium import _component_func
 
-    args = _atlas_map_args(ctx.selection.points, ctx.cache_key, ctx.lang, key)
+    token = ctx.cache_key
+    args = _atlas_map_args(ctx.selection.points, token, ctx.lang, key)
     hash_key = args["key"]
 
     def _on_change() -> None:  # as st_folium: the value is also kept under the caller's key
         st.session_state[key] = st.session_state.get(hash_key, {})
 
-    return _component_func(**args, height=height, width=None, on_change=_on_change)
+    state = _component_func(**args, height=height, width=None, on_change=_on_change) or {}
+    count = state.get("last_object_clicked_count") or 0
+    seen = st.session_state.get(f"_{key}_click")
+    if seen is None or seen[0] != count:
+        seen = (count, token)
+        st.session_state[f"_{key}_click"] = seen
+    clicked = state.get("last_object_clicked") if seen[1] == token else None
+    return {"last_object_clicked": clicked}

@@ -53,3 +53,23 @@ def test_component_key_follows_the_points(points):
     assert a["key"] == b["key"] != fewer["key"]
     assert len(points) > 5
     assert str(points.iloc[0]["id"]) in a["script"]
+
+
+def test_atlas_map_keeps_its_frame_across_selections(points):
+    """The map page's component key depends only on the page's key (language), so the browser keeps
+    the frame and swaps the selection's layers; each selection's points are in its swap code."""
+    a = ui.atlas_map_args(build_map(points, lang="en", layer="data"), "atlas_map_en", "all")
+    few = ui.atlas_map_args(build_map(points.iloc[:5], lang="en", layer="data"), "atlas_map_en", "five")
+    ja = ui.atlas_map_args(build_map(points, lang="ja", layer="data"), "atlas_map_ja", "all")
+    assert a["key"] == few["key"] != ja["key"]
+    for args, n, token in ((a, len(points), "all"), (few, 5, "five")):
+        assert args["feature_group"].startswith(f'window.atlasMap.swap("{token}", function () {{')
+        assert args["feature_group"].count("L.markerClusterGroup(") == args["script"].count(
+            "L.markerClusterGroup("
+        ) + len({*points.iloc[:n]["organisation"]})
+        assert str(points.iloc[n - 1]["id"]) in args["feature_group"]
+        assert str(points.iloc[n - 1]["id"]) not in args["script"]
+        assert "window.atlasMap.swap = function" in args["script"]
+        assert "atlas-fullscreen" in args["script"]
+        assert "atlas-legend" in args["feature_group"]
+    assert a["default"] == {"last_object_clicked": None, "last_object_clicked_count": 0}

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard import paths
+
+APP = paths.DASHBOARD_DIR / "app.py"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,6 +28,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
 ]
 
 
@@ -34,15 +39,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVER_ERROR = ("Traceback", "Error", "Exception")
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen
     port: int
-    log: Path
+    stdout: Path
+    stderr: Path
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def errors(self) -> list[str]:
+        """Lines of the server's output that report an error."""
+        text = self.stderr.read_text(encoding="utf-8", errors="replace")
+        text += self.stdout.read_text(encoding="utf-8", errors="replace")
+        return [ln for ln in text.splitlines() if any(word in ln for word in SERVER_ERROR)]
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server and its children."""
+        import psutil
+
+        proc = psutil.Process(self.proc.pid)
+        return proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
 
 
 def _healthy(url: str) -> bool:
@@ -55,30 +77,46 @@ def _healthy(url: str) -> bool:
 
 @contextlib.contextmanager
 def streamlit_server(
-    script: str | Path, env: dict[str, str] | None = None, timeout: float = 90
+    script: str | Path = APP,
+    env: dict[str, str] | None = None,
+    *,
+    data_dir: Path | None = None,
+    log_dir: Path | None = None,
+    timeout: float = 90,
 ) -> Iterator[Server]:
-    """Run ``streamlit run script`` on a free port until the block ends."""
+    """Run ``streamlit run script`` on 127.0.0.1 (a free port) until the block ends.
+
+    The one launcher of the benchmarks and the browser and load tests (datasette's pattern: a real
+    server on a free port, its health endpoint polled, stopped after). Started from the repository
+    root so .streamlit/config.toml (static serving) applies. ``data_dir`` sets ATLAS_DATA_DIR; without
+    it the shipped data is served, whatever the caller's environment says.
+    """
     port = free_port()
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-streamlit-{port}.log"
+    logs = log_dir or Path(tempfile.mkdtemp(prefix=f"atlas-streamlit-{port}-"))
+    logs.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script),
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
+        "--server.fileWatcherType", "none", "--server.runOnSave", "false",
     ]  # fmt: skip
-    full_env = {**os.environ, **(env or {})}
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(proc, port, log)
+    full_env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATA_DIR"}
+    full_env.update(env or {})
+    full_env["PYTHONUNBUFFERED"] = "1"
+    if data_dir is not None:
+        full_env["ATLAS_DATA_DIR"] = str(data_dir)
+    out_path, err_path = logs / "server.out", logs / "server.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=full_env, stdout=out, stderr=err)
+    server = Server(proc, port, out_path, err_path)
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(server.url):
             if proc.poll() is not None:
-                raise RuntimeError(
-                    f"streamlit exited ({proc.returncode}); see {log}:\n{log.read_text()[-2000:]}"
-                )
+                tail = err_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"streamlit exited ({proc.returncode}); see {logs}:\n{tail}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not become healthy in {timeout} s; see {log}")
+                raise RuntimeError(f"streamlit did not become healthy in {timeout} s; see {logs}")
             time.sleep(0.2)
         yield server
     finally:

@@ -7,18 +7,7 @@ import shutil
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-default-apps",
-    "--disable-extensions",
-]
+from bench._server import CHROMIUM, CHROMIUM_ARGS  # the one list, shared with the benchmarks
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -20,20 +20,18 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from bench._server import CHROMIUM, CHROMIUM_ARGS, Server, streamlit_server
 from dashboard import paths
 from dashboard.data import load_atlas
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy
+from tests.browser.conftest import ARTIFACTS
 from tests.browser.pageutil import APP_IDLE
 
 FULL = os.environ.get("ATLAS_LOADTEST") == "full"
@@ -41,63 +39,14 @@ CONTEXTS = 20 if FULL else 4
 DURATION = 60.0 if FULL else 15.0
 VIEW_TIMEOUT_MS = 90_000  # a view slower than this is a failure, not a slow view
 PAGES = ("", "map", "timeline", "membership", "compare", "sources")  # "" is the overview
-SERVER_ERROR = ("Traceback", "Error", "Exception")
 
 
 # ---------------------------------------------------------------------------------- the server
-@dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen
-    stderr: Path
-    stdout: Path
-
-    def errors(self) -> list[str]:
-        text = self.stderr.read_text(encoding="utf-8", errors="replace")
-        text += self.stdout.read_text(encoding="utf-8", errors="replace")
-        return [ln for ln in text.splitlines() if any(word in ln for word in SERVER_ERROR)]
-
-    def rss_bytes(self) -> int:
-        import psutil
-
-        proc = psutil.Process(self.proc.pid)
-        return proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=True))
-
-
 @contextlib.contextmanager
 def serve(log_dir: Path, data_dir: Path | None = None) -> Iterator[Server]:
-    """``streamlit run dashboard/app.py`` on 127.0.0.1 (a free port) with stderr kept apart.
-
-    Same command and health check as tests/browser/conftest.py's ``server`` fixture, which always
-    serves the shipped data and merges the two streams; this one takes a data folder (the hostile
-    fixture) and keeps stderr on its own so it can be scanned for errors.
-    """
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATA_DIR"}
-    if data_dir is not None:
-        env["ATLAS_DATA_DIR"] = str(data_dir)
-    env["PYTHONUNBUFFERED"] = "1"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(paths.ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-    ]  # fmt: skip
-    log_dir.mkdir(parents=True, exist_ok=True)
-    out_path, err_path = log_dir / "server.out", log_dir / "server.err"
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=env, stdout=out, stderr=err)
-    server = Server(f"http://127.0.0.1:{port}", proc, err_path, out_path)
-    try:
-        _wait_healthy(server.url, proc, err_path)
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    """``streamlit run dashboard/app.py`` on loopback (bench/_server.py, the one launcher)."""
+    with streamlit_server(data_dir=data_dir, log_dir=log_dir) as srv:
+        yield srv
 
 
 # ---------------------------------------------------------------------------------- the users

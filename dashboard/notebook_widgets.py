@@ -14,6 +14,7 @@ Streamlit-free; imports ipywidgets and IPython only when the explorer is built.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -34,18 +35,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from geocoding import Pipeline, Report, Target
 
 PLOTLY_RENDERER = "plotly_mimetype"
-# Hosts that serve JavaScript or CSS libraries; nothing the notebook shows may load from them.
-CDN_HOSTS: tuple[str, ...] = (
-    "cdn.jsdelivr",
-    "cdnjs",
-    "unpkg",
-    "code.jquery",
-    "cdn.plot.ly",
-    "bootstrapcdn",
-    "netdna",
-    "fontawesome",
+# A script, stylesheet or image the page would fetch from another machine (the page itself may
+# mention URLs, e.g. the optional basemap's tile template; only what it loads counts).
+_EXTERNAL = re.compile(
+    r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE
 )
-_CDN = re.compile("|".join(re.escape(h) for h in CDN_HOSTS), re.IGNORECASE)
 
 LABELS: dict[str, dict[str, str]] = {
     "ja": {
@@ -193,17 +187,18 @@ def table_view(df: pd.DataFrame) -> Styler:
 
 
 # ---------------------------------------------------------------------------------- offline display
-def cdn_references(text: str) -> list[str]:
-    """The CDN host names mentioned in ``text`` (empty when it loads nothing from a CDN)."""
-    return sorted({m.group(0).lower() for m in _CDN.finditer(text)})
+def external_assets(text: str) -> list[str]:
+    """The addresses of scripts, stylesheets and images ``text`` loads from elsewhere (empty when it
+    loads nothing over the network). HTML inside an iframe's ``srcdoc`` is read too."""
+    return sorted({m.group(1) for m in _EXTERNAL.finditer(html.unescape(text))})
 
 
 def use_offline_plotly() -> str:
     """Make ``fig.show()`` emit plotly's JSON mime type only (``application/vnd.plotly.v1+json``).
 
     JupyterLab draws it with the plotly.js bundled in its ``jupyterlab-plotly`` extension, so
-    nothing is fetched. (The ``notebook`` renderer would add a MathJax ``<script>`` from cdnjs to
-    every figure; ``notebook_connected`` loads plotly.js itself from cdn.plot.ly.)
+    nothing is fetched. (The ``notebook`` renderer would add a MathJax ``<script>`` from a CDN to
+    every figure; ``notebook_connected`` loads plotly.js itself from one.)
     """
     import plotly.io as pio
 
@@ -215,15 +210,15 @@ def notebook_map(points: pd.DataFrame, lang: str = "ja", **kwargs: Any) -> HTML:
     """The atlas map for Jupyter: Leaflet, its plugin, jQuery and the outlines inlined (no network).
 
     Returns an ``IPython.display.HTML`` (folium's own iframe); ``kwargs`` go to
-    :func:`dashboard.mapping.build_map`. Raises RuntimeError if the page links a CDN.
+    :func:`dashboard.mapping.build_map`. Raises RuntimeError if the page would load anything over the network.
     """
     from IPython.display import HTML
 
     m = build_map(points, lang=lang, assets="inline", **kwargs)  # type: ignore[arg-type]
     page = m._repr_html_()
-    found = cdn_references(page)
+    found = external_assets(page)
     if found:
-        raise RuntimeError(f"the map would load code from a CDN ({', '.join(found)}); it must be inlined")
+        raise RuntimeError(f"the map would load from the network ({', '.join(found)}); it must be inlined")
     return HTML(page)
 
 

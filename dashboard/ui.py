@@ -357,7 +357,6 @@ def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> 
     st_folium's hash of the script, so the browser keeps the map while the points stay the same.
     tests/test_ui_map.py checks this equals what st_folium itself sends.
     """
-    import branca
     import folium.elements
     from streamlit_folium import _get_header, _get_html, _get_map_string, generate_js_hash, get_full_id
 
@@ -398,9 +397,9 @@ def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> 
     if returned_objects is not None:
         defaults = {k: v for k, v in defaults.items() if k in returned_objects}
 
+    # (st_folium also adds d3 from the web for a branca ColorMap; the atlas draws none, and would
+    # serve it locally if it did.)
     def walk(el):
-        if isinstance(el, branca.colormap.ColorMap):
-            yield el
         if isinstance(el, folium.elements.JSCSSMixin):
             yield el
         for child in getattr(el, "_children", {}).values():
@@ -409,9 +408,6 @@ def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> 
     css_links: list[str] = []
     js_links: list[str] = []
     for el in walk(m):
-        if isinstance(el, branca.colormap.ColorMap):
-            js_links.insert(0, "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js")
-            js_links.insert(0, "https://d3js.org/d3.v4.min.js")
         css_links.extend(href for _, href in getattr(el, "default_css", []))
         js_links.extend(src for _, src in getattr(el, "default_js", []))
     return {

@@ -358,7 +358,7 @@ def test_notebook_map_refuses_a_cdn_link(monkeypatch, atlas):
             return '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"></script>'
 
     monkeypatch.setattr(notebook_widgets, "build_map", lambda *_a, **_k: Linked())
-    with pytest.raises(RuntimeError, match=r"cdn\.jsdelivr"):
+    with pytest.raises(RuntimeError, match=r"https://cdn\.jsdelivr\.net/npm/leaflet"):
         notebook_widgets.notebook_map(atlas.points, "en")
 
 

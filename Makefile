@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test install install-test browser lint format validate geocode geocode-offline export notebook bench loadtest clean
 
@@ -26,7 +28,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
 	$(BIN)/python -c "from dashboard.assets import ensure_static_assets; ensure_static_assets()"
-	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Debian's Chromium and a Japanese font for the browser tests (apt-get, only when missing)
 browser:

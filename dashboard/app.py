@@ -49,6 +49,8 @@ pg = st.navigation(
             f"app_pages/{name}.py", title=t(key, lang), icon=icon, url_path=name, default=(name == "overview")
         )
         for name, key, icon in PAGES
-    ]
+    ],
+    # presentation mode hides the sidebar: the pages then sit in the top bar
+    position="top" if filters.present else "sidebar",
 )
 pg.run()

@@ -87,11 +87,15 @@ def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
 PRESENTATION_CSS = """
 <style>
 section[data-testid="stSidebar"], div[data-testid="stSidebarCollapsedControl"],
-button[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] {display: none !important;}
-html, body, [class*="st-"], .stMarkdown p, .stMarkdown li {font-size: 1.35rem !important;}
-h1 {font-size: 3rem !important;} h2 {font-size: 2.3rem !important;} h3 {font-size: 1.9rem !important;}
-div[data-testid="stMetricValue"] {font-size: 3.2rem !important;}
-.block-container {padding-top: 1.5rem !important; max-width: 100% !important;}
+button[data-testid="stExpandSidebarButton"] {display: none !important;}
+[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label,
+[data-testid="stMain"] button p, [data-testid="stCaptionContainer"] p {font-size: 1.35rem !important;}
+[data-testid="stMain"] h1 {font-size: 3.2rem !important;}
+[data-testid="stMain"] h2 {font-size: 2.4rem !important;}
+[data-testid="stMain"] h3, [data-testid="stMain"] h4 {font-size: 1.9rem !important;}
+[data-testid="stMetricValue"] div {font-size: 3.4rem !important;}
+[data-testid="stHeader"] a, [data-testid="stHeader"] span {font-size: 1.2rem !important;}
+.block-container {padding-top: 4rem !important; max-width: 100% !important;}
 </style>
 """
 

@@ -34,7 +34,11 @@ from dashboard.figures import membership_figure, timeline_figure
 from dashboard.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
 from dashboard.i18n import pick, t
 from dashboard.mapping import safe_url, standalone_html
-from dashboard.tables import organisations_table, sources_table
+from dashboard.tables import (
+    headline_numbers,
+    organisations_table,
+    sources_table,
+)
 
 MAX_COMPARE_COLUMNS = 4
 
@@ -195,18 +199,6 @@ def compared_organisations(sel: Selection) -> list[str]:
     """The Compare page's choice among the selected organisations, else every selected one."""
     chosen = [o for o in sel.filters.compare if o in sel.org_ids]
     return chosen if len(chosen) >= 2 else sel.org_ids
-
-
-def headline_numbers(atlas: Atlas, sel: Selection, lang: str) -> list[tuple[str, int]]:
-    """(label, number) as on the Overview page."""
-    countries = set(sel.offices["country"]) | set(sel.members["country"])
-    return [
-        (t("headline_organisations", lang), len(sel.organisations)),
-        (t("headline_offices", lang), len(sel.offices)),
-        (t("headline_members", lang), len(sel.members)),
-        (t("headline_countries", lang), len({c for c in countries if nn(c) is not None})),
-        (t("headline_sources", lang), len(atlas.sources)),
-    ]
 
 
 def filters_in_words(atlas: Atlas, f: Filters, lang: str) -> list[tuple[str, str]]:

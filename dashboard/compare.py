@@ -145,14 +145,17 @@ def _founded(atlas: Atlas, org_id: str, lang: str) -> str:
     return out
 
 
-def _secretariat(atlas: Atlas, org_id: str, lang: str) -> str:
+def secretariat_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = True) -> str:
+    """Every secretariat the sources name, with its dates ("Seoul, South Korea (2013-03–)"), one a
+    line, in ``lang``; each followed by its source's title unless ``sources`` is False."""
+    src = _src if sources else (lambda _atlas, _sid: "")
     lines = []
     for s in atlas.org(org_id).secretariat:
         city = (s.city_ja or s.city) if lang == "ja" else s.city
         span = ""
         if s.since or s.until:
             span = f" ({format_partial_date(s.since) or '?'}–{format_partial_date(s.until)})"
-        lines.append(f"{city}, {_country(atlas, s.country, lang)}{span}{_src(atlas, s.source)}")
+        lines.append(f"{city}, {_country(atlas, s.country, lang)}{span}{src(atlas, s.source)}")
     return "\n".join(lines)
 
 
@@ -161,7 +164,8 @@ def _latest(atlas: Atlas, org_id: str, lang: str) -> str:
     if m is None:
         return ""
     qual = qualifier_text(m["qualifier"], m["members"], atlas, lang)
-    kind = f" {m['member_kind']}" if m["member_kind"] else ""
+    # the data writes the member kind in English only
+    kind = f" {m['member_kind']}" if m["member_kind"] and lang == "en" else ""
     written = t("fig_as_written", lang)
     out = f"{qual}{kind} ({t('as_of', lang)} {m['as_of']}; {written}: “{m['value_as_written']}”)"
     out += _src(atlas, m["source"])
@@ -171,7 +175,13 @@ def _latest(atlas: Atlas, org_id: str, lang: str) -> str:
     return out
 
 
-def _relations(atlas: Atlas, org_id: str, lang: str, labels: dict[str, str]) -> str:
+def relations_text(
+    atlas: Atlas, org_id: str, lang: str, labels: dict[str, str] | None = None, *, sources: bool = True
+) -> str:
+    """The organisation's parent and relations, one a line, read the right way round in ``lang``
+    ("ICLEIの事務所" / "office of ICLEI")."""
+    src = _src if sources else (lambda _atlas, _sid: "")
+    labels = labels or {}
     o = atlas.org(org_id)
     lines = []
     for rel in ([o.parent] if o.parent else []) + list(o.relations):
@@ -183,13 +193,15 @@ def _relations(atlas: Atlas, org_id: str, lang: str, labels: dict[str, str]) -> 
         relation = atlas.label("relations", rel.type, lang)
         text = f"{target}{relation}" if lang == "ja" else f"{relation} {target}"
         since = f" ({t('fig_since', lang)} {format_partial_date(rel.since)})" if rel.since else ""
-        lines.append(f"{text}{since}{_src(atlas, rel.source)}")
+        lines.append(f"{text}{since}{src(atlas, rel.source)}")
     return "\n".join(lines)
 
 
-def _status(atlas: Atlas, org_id: str, lang: str) -> str:
+def status_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = True) -> str:
+    """'Suspended (as of 2025)', with its source's title unless ``sources`` is False."""
     s = atlas.org(org_id).status
-    return f"{t('status_' + s.value, lang)} ({t('as_of', lang)} {s.as_of}){_src(atlas, s.source)}"
+    src = _src(atlas, s.source) if sources else ""
+    return f"{t('status_' + s.value, lang)} ({t('as_of', lang)} {s.as_of}){src}"
 
 
 def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], labels: dict[str, str]) -> str:
@@ -202,13 +214,13 @@ def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], lab
         case "founded":
             return _founded(atlas, org_id, lang)
         case "secretariat":
-            return _secretariat(atlas, org_id, lang)
+            return secretariat_text(atlas, org_id, lang)
         case "latest_membership":
             return _latest(atlas, org_id, lang)
         case "regions":
             return ", ".join(atlas.label("regions", r, lang) for r in o.regions)
         case "relations":
-            return _relations(atlas, org_id, lang, labels)
+            return relations_text(atlas, org_id, lang, labels)
         case "mission" | "vision" | "goals" | "activities" | "unfccc" | "notes":
             return _texts(atlas, getattr(o, key), lang)
         case "themes":
@@ -216,7 +228,7 @@ def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], lab
         case "shared_themes":
             return ", ".join(atlas.label("themes", th, lang) for th in shared)
         case "status":
-            return _status(atlas, org_id, lang)
+            return status_text(atlas, org_id, lang)
         case "website":
             return o.website or ""
         case "sources":

@@ -371,7 +371,7 @@ def build_points(
                 "name_ja": r["city_ja"] or r["city"],
                 "kind": "member",
                 "kind_en": f"Member city ({role})" if role else "Member city",
-                "kind_ja": f"会員都市({role})" if role else "会員都市",
+                "kind_ja": "会員都市",  # the role is English free text in the data
                 "address": None,
                 "website": None,
             }

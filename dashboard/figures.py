@@ -19,19 +19,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.colours import org_colour
 from dashboard.data import Atlas, nn
 from dashboard.filters import YEAR_MAX, YEAR_MIN
 from dashboard.i18n import pick, t
 from dashboard.schema import parse_partial_date
-
-try:  # shared colours (dashboard/colours.py); a local fallback keeps this module importable alone
-    from dashboard.colours import org_colour
-except ImportError:  # pragma: no cover - only while colours.py does not exist
-    _FALLBACK = ("#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255")
-
-    def org_colour(org_id: str | None) -> str:
-        return _FALLBACK[sum(map(ord, org_id or "")) % len(_FALLBACK)]
-
 
 # 1987–2025 with half a year either side, so a marker on 1987 or 2025 is drawn whole
 X_RANGE = (f"{YEAR_MIN - 1}-07-01", f"{YEAR_MAX + 1}-06-30")
@@ -348,12 +340,18 @@ def add_milestones(fig: go.Figure, events: pd.DataFrame, atlas: Atlas, lang: str
 
 # ---------------------------------------------------------------------------------- membership
 def qualifier_text(qualifier: str | None, members: int, atlas: Atlas, lang: str) -> str:
-    """'at least 2,500' / '2,500(以上)' / '2,500' for exact counts (unescaped)."""
+    """'at least 2,500' / '2,500以上' / '約2,500' / '2,500' for exact counts (unescaped)."""
     n = f"{int(members):,}"
     if not qualifier or qualifier == "exact":
         return n
+    if lang == "ja" and qualifier in JA_QUALIFIER_FORMS:
+        return JA_QUALIFIER_FORMS[qualifier].format(n=n)
     label = atlas.label("qualifiers", qualifier, lang)
     return f"{n}({label})" if lang == "ja" else f"{label} {n}"
+
+
+# How Japanese writes a qualified number (以上 after it, 約 before it, 弱 "just under" after it).
+JA_QUALIFIER_FORMS = {"at-least": "{n}以上", "about": "約{n}", "nearly": "{n}弱"}
 
 
 def _status_label(status: str, lang: str) -> str:
@@ -388,7 +386,7 @@ def _point_labels(rows: list[dict[str, Any]]) -> list[str]:
 def _membership_hover(r: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> str:
     written = t("fig_as_written", lang)
     qual = qualifier_text(r["qualifier"], r["members"], atlas, lang)
-    kind = f" {r['member_kind']}" if r.get("member_kind") else ""
+    kind = f" {r['member_kind']}" if r.get("member_kind") and lang == "en" else ""  # English in the data
     return _join(
         [
             f"<b>{esc(org_label)}</b>: {esc(qual)}{esc(kind)}",

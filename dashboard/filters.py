@@ -7,11 +7,12 @@ A copied link reopens the same view: ``to_query_params`` writes the filters into
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from dashboard.data import Atlas
+from dashboard.i18n import t
 
 YEAR_MIN, YEAR_MAX = 1987, 2025
 LANGS = ("ja", "en")
@@ -27,9 +28,6 @@ class Filters:
     lang: str = "ja"
     present: bool = False  # presentation mode (projector)
     compare: tuple[str, ...] = ()  # organisations chosen on the Compare page
-
-    def is_default(self) -> bool:
-        return self == Filters(lang=self.lang, present=self.present)
 
 
 @dataclass
@@ -49,14 +47,37 @@ def _values(params: Mapping[str, str | Sequence[str]], key: str) -> list[str]:
     return out
 
 
+class Notice(str):
+    """A notice about the link, in English as a string, and in either language with ``text(lang)``.
+
+    ``what`` (if given) is an i18n key naming the parameter; the other values are shown as given.
+    """
+
+    key: str
+    values: dict[str, str]
+
+    def __new__(cls, key: str, **values: str) -> Notice:
+        obj = super().__new__(cls, _notice_text(key, values, "en"))
+        obj.key, obj.values = key, values
+        return obj
+
+    def text(self, lang: str) -> str:
+        return _notice_text(self.key, self.values, lang)
+
+
+def _notice_text(key: str, values: dict[str, str], lang: str) -> str:
+    shown = {k: (t(v, lang) if k == "what" else v) for k, v in values.items()}
+    return t(key, lang, **shown)
+
+
 def _pick(
-    params: Mapping, key: str, allowed: Sequence[str], notices: list[str], label: str
+    params: Mapping, key: str, allowed: Sequence[str], notices: list[str], what: str
 ) -> tuple[str, ...]:
     chosen, unknown = [], []
     for v in _values(params, key):
         (chosen if v in allowed else unknown).append(v)
     if unknown:
-        notices.append(f"Ignored unknown {label} in the link: {', '.join(sorted(set(unknown)))[:200]}")
+        notices.append(Notice("notice_unknown", what=what, values=", ".join(sorted(set(unknown)))[:200]))
     return tuple(dict.fromkeys(chosen))
 
 
@@ -72,30 +93,32 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
                 raise ValueError
             clamped = (max(YEAR_MIN, min(lo, hi, YEAR_MAX)), min(YEAR_MAX, max(lo, hi, YEAR_MIN)))
             if clamped != (lo, hi):
-                notices.append(f"Years in the link were adjusted to {clamped[0]}–{clamped[1]}")
+                notices.append(Notice("notice_years_adjusted", lo=str(clamped[0]), hi=str(clamped[1])))
             years = clamped
         except (ValueError, OverflowError, TypeError):
-            notices.append(f"Ignored a malformed year range in the link: {','.join(raw_years)[:80]}")
-    regions = _pick(params, "region", list(atlas.vocabulary.regions), notices, "region")
-    kinds = _pick(params, "kind", list(atlas.vocabulary.organisation_kinds), notices, "kind of organisation")
+            notices.append(Notice("notice_years_malformed", values=",".join(raw_years)[:80]))
+    regions = _pick(params, "region", list(atlas.vocabulary.regions), notices, "what_region")
+    kinds = _pick(params, "kind", list(atlas.vocabulary.organisation_kinds), notices, "what_kind")
     org_ids = list(atlas.organisation_records)
-    orgs = _pick(params, "org", org_ids, notices, "organisation")
-    compare = _pick(params, "compare", org_ids, notices, "organisation to compare")
+    orgs = _pick(params, "org", org_ids, notices, "what_org")
+    compare = _pick(params, "compare", org_ids, notices, "what_compare")
+    if len(compare) > 4:
+        notices.append(Notice("notice_compare_four", values=", ".join(compare[4:])[:200]))
     lang = "ja"
     raw_lang = _values(params, "lang")
     if raw_lang:
         if raw_lang[0] in LANGS:
             lang = raw_lang[0]
         else:
-            notices.append(f"Ignored unknown language in the link: {raw_lang[0][:40]}")
+            notices.append(Notice("notice_lang", values=raw_lang[0][:40]))
     raw_present = _values(params, "present")[:1]
     present = raw_present == ["1"]
     if raw_present and raw_present[0] not in ("0", "1"):
-        notices.append(f"Ignored an unknown presentation setting in the link: {raw_present[0][:40]}")
+        notices.append(Notice("notice_present", values=raw_present[0][:40]))
     known = {"years", "region", "kind", "org", "compare", "lang", "present"}
     extra = sorted(k for k in params if k not in known)
     if extra:
-        notices.append(f"Ignored unknown setting(s) in the link: {', '.join(extra)[:200]}")
+        notices.append(Notice("notice_settings", values=", ".join(extra)[:200]))
     return Parsed(Filters(years, regions, kinds, orgs, lang, present, compare[:4]), notices)
 
 
@@ -177,7 +200,3 @@ def select(atlas: Atlas, f: Filters) -> Selection:
         membership=by_org(atlas.membership),
         events=events,
     )
-
-
-def with_lang(f: Filters, lang: str) -> Filters:
-    return replace(f, lang=lang if lang in LANGS else f.lang)

@@ -44,6 +44,38 @@ STRINGS: dict[str, dict[str, str]] = {
         "ja": "設立年が出典にない組織は常に表示されます。",
         "en": "Organisations whose founding date no source gives are always shown.",
     },
+    "notice_unknown": {
+        "ja": "リンクの中の不明な{what}を無視しました: {values}",
+        "en": "Ignored unknown {what} in the link: {values}",
+    },
+    "what_region": {"ja": "地域", "en": "region"},
+    "what_kind": {"ja": "組織の種類", "en": "kind of organisation"},
+    "what_org": {"ja": "組織", "en": "organisation"},
+    "what_compare": {"ja": "比較する組織", "en": "organisation to compare"},
+    "notice_years_adjusted": {
+        "ja": "リンクの設立年の範囲を{lo}〜{hi}年に調整しました",
+        "en": "Years in the link were adjusted to {lo}–{hi}",
+    },
+    "notice_years_malformed": {
+        "ja": "リンクの設立年の範囲が読み取れないため無視しました: {values}",
+        "en": "Ignored a malformed year range in the link: {values}",
+    },
+    "notice_compare_four": {
+        "ja": "比較できるのは4組織までです。リンクの次の組織は除きました: {values}",
+        "en": "At most four organisations can be compared; left out from the link: {values}",
+    },
+    "notice_lang": {
+        "ja": "リンクの不明な言語を無視しました: {values}",
+        "en": "Ignored unknown language in the link: {values}",
+    },
+    "notice_present": {
+        "ja": "リンクの不明なプレゼンテーション設定を無視しました: {values}",
+        "en": "Ignored an unknown presentation setting in the link: {values}",
+    },
+    "notice_settings": {
+        "ja": "リンクの不明な設定を無視しました: {values}",
+        "en": "Ignored unknown setting(s) in the link: {values}",
+    },
     "nothing_selected": {
         "ja": "この絞り込みに該当する組織はありません。条件を広げてください。",
         "en": "No organisation matches these filters. Widen the years, regions or kinds.",
@@ -156,7 +188,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "fig_as_written": {"ja": "出典の表記", "en": "as written"},
     "fig_status": {"ja": "状態", "en": "status"},
     "fig_members_axis": {"ja": "会員数", "en": "Members"},
-    "fig_no_dated_counts": {"ja": "日付のある会員数がありません。", "en": "No dated membership counts to draw."},
+    "fig_no_dated_counts": {
+        "ja": "日付のある会員数がありません。",
+        "en": "No dated membership counts to draw.",
+    },
     "fig_another_source": {"ja": "別の出典", "en": "another source"},
     "fig_since": {"ja": "から", "en": "since"},
     "status_seed": {"ja": "元ページ", "en": "seed page"},

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboard.compare import relations_text, secretariat_text, status_text
 from dashboard.data import Atlas, nn
+from dashboard.figures import short_name
 from dashboard.filters import Selection
 from dashboard.i18n import pick, t
-
-
-def _status(atlas: Atlas, org_id: str, lang: str) -> str:
-    s = atlas.org(org_id).status
-    return f"{t('status_' + s.value, lang)} ({t('as_of', lang)} {s.as_of})"
+from dashboard.mapping import PRECISION_LABELS
 
 
 def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
@@ -29,33 +27,25 @@ def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     rows = []
     for _, o in sel.organisations.iterrows():
-        rec = atlas.org(o["id"])
         place = pick(nn(o["founded_place_ja"]), nn(o["founded_place_en"]), lang)
         founded = " ".join(p for p in (nn(o["founded"]) or "", place) if p)
-        parent = ""
-        if rec.parent:
-            relation = atlas.label("relations", rec.parent.type, lang)
-            parent = f"{relation} {_short(atlas, rec.parent.organisation, lang)}"
         rows.append(
             {
                 t("col_name", lang): pick(o["name_ja"], o["name_en"], lang),
                 t("col_kind", lang): atlas.label("organisation_kinds", o["kind"], lang),
                 t("col_founded", lang): founded,
-                t("col_secretariat", lang): nn(o["secretariat"]) or "",
+                t("col_secretariat", lang): secretariat_text(atlas, o["id"], lang, sources=False),
                 t("col_regions", lang): ", ".join(atlas.label("regions", r, lang) for r in o["regions"]),
                 t("col_latest_members", lang): latest_membership_text(atlas, o["id"], lang),
-                t("col_status", lang): _status(atlas, o["id"], lang),
-                t("col_parent", lang): parent,
+                t("col_status", lang): status_text(atlas, o["id"], lang, sources=False),
+                t("col_parent", lang): relations_text(atlas, o["id"], lang, sources=False),
             }
         )
     return pd.DataFrame(rows)
 
 
 def _short(atlas: Atlas, org_id: str | None, lang: str) -> str:
-    if not org_id or org_id not in atlas.organisation_records:
-        return ""
-    n = atlas.org(org_id).name
-    return n.short_ja if lang == "ja" else n.short_en
+    return short_name(atlas, org_id, lang) if org_id else ""
 
 
 def sources_table(atlas: Atlas, lang: str) -> pd.DataFrame:
@@ -90,7 +80,7 @@ def places_table(sel: Selection, lang: str) -> pd.DataFrame:
                 pick(nn(a), nn(b), lang) for a, b in zip(p["city_ja"], p["city"], strict=True)
             ],
             "Country" if not ja else "国": p["country_ja" if ja else "country_en"],
-            t("field_precision", lang): p["precision"],
+            t("field_precision", lang): p["precision"].map(lambda v: PRECISION_LABELS[lang].get(v, v)),
             t("field_source", lang): p["source_title"],
             t("as_of", lang): p["as_of"].map(lambda v: nn(v) or ""),
         }
@@ -105,7 +95,7 @@ def events_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
             t("field_organisation", lang): e["organisation"].map(lambda o: _short(atlas, nn(o), lang) or "—"),
             t("field_kind", lang): e["kind"].map(lambda k: atlas.label("event_kinds", k, lang)),
             "出来事" if lang == "ja" else "Event": e["title_ja" if lang == "ja" else "title_en"],
-            "確認状況" if lang == "ja" else "Status": e["status"],
+            "確認状況" if lang == "ja" else "Status": e["status"].map(lambda v: t(f"status_{v}", lang)),
             t("field_source", lang): e["source"].map(atlas.source_title),
         }
     )
@@ -118,8 +108,8 @@ def membership_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
             t("field_organisation", lang): m["organisation"].map(lambda o: _short(atlas, o, lang)),
             t("as_of", lang): m["as_of"].map(lambda v: nn(v) or t("undated", lang)),
             "出典の表記" if lang == "ja" else "As written": m["value_as_written"],
-            "会員数" if lang == "ja" else "Members": m["members"],
-            "確認状況" if lang == "ja" else "Status": m["status"],
+            "会員数" if lang == "ja" else "Members": m["members"].astype("Int64"),
+            "確認状況" if lang == "ja" else "Status": m["status"].map(lambda v: t(f"status_{v}", lang)),
             t("field_source", lang): m["source"].map(atlas.source_title),
             "注記" if lang == "ja" else "Note": m["note"].map(lambda v: nn(v) or ""),
         }
@@ -154,3 +144,15 @@ def disagreements_table(atlas: Atlas, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=[t("field_organisation", lang), t("disagreements", lang), t("source", lang)]
     )
+
+
+def headline_numbers(atlas: Atlas, sel: Selection, lang: str) -> list[tuple[str, int]]:
+    """(label, number) as on the Overview page."""
+    countries = set(sel.offices["country"]) | set(sel.members["country"])
+    return [
+        (t("headline_organisations", lang), len(sel.organisations)),
+        (t("headline_offices", lang), len(sel.offices)),
+        (t("headline_members", lang), len(sel.members)),
+        (t("headline_countries", lang), len({c for c in countries if nn(c) is not None})),
+        (t("headline_sources", lang), len(atlas.sources)),
+    ]

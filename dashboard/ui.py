@@ -123,9 +123,6 @@ def _cache_key(data_key: tuple, f: Filters) -> str:
 
 
 # ------------------------------------------------------------------------------ shared filters
-_WIDGETS = ("lang", "years", "region", "kind", "org", "present")
-
-
 def _apply_to_widgets(f: Filters) -> None:
     st.session_state["lang"] = f.lang
     st.session_state["years"] = f.years
@@ -165,6 +162,7 @@ def sidebar_filters(atlas: Atlas) -> Filters:
         parsed = from_query_params(st.query_params.to_dict(), atlas)
         _apply_to_widgets(parsed.filters)
         st.session_state["url_notices"] = parsed.notices
+        st.session_state["url_filters"] = parsed.filters
         st.session_state["filters_initialised"] = True
 
     lang = st.session_state.get("lang", "ja")
@@ -210,9 +208,12 @@ def sidebar_filters(atlas: Atlas) -> Filters:
         st.caption(t("share_link_hint", lang))
 
     f = _from_widgets()
-    notices = st.session_state.get("url_notices") or []
-    for n in notices:
-        st.warning(md_escape(n), icon="⚠️")
+    # The link's notices stay until the user changes a filter (the language aside).
+    read = st.session_state.get("url_filters")
+    if read is not None and replace(read, lang=f.lang, present=f.present) != f:
+        st.session_state["url_notices"] = []
+    for n in st.session_state.get("url_notices") or []:
+        st.warning(md_escape(n.text(f.lang) if hasattr(n, "text") else n), icon="⚠️")
     wanted = to_query_params(f)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
@@ -275,13 +276,6 @@ def build_context(atlas: Atlas, f: Filters) -> Context:
     return ctx
 
 
-def org_name(atlas: Atlas, org_id: str, lang: str, short: bool = True) -> str:
-    row = atlas.organisations.set_index("id").loc[org_id]
-    if short:
-        return pick(row["short_ja"], row["short_en"], lang)
-    return pick(row["name_ja"], row["name_en"], lang)
-
-
 def point_details(row, lang: str) -> None:
     """The clicked point's details beside the map; every value shown as literal text."""
     from dashboard.data import nn
@@ -316,7 +310,7 @@ def point_details(row, lang: str) -> None:
 def _standalone_map(_points, key: str, lang: str) -> str:  # noqa: ARG001 (cache key)
     from dashboard.mapping import standalone_html
 
-    return standalone_html(_points, lang=lang)
+    return standalone_html(_points, lang=lang, basemap=False)  # a file for offline use: outlines only
 
 
 def standalone_map_html(ctx: Context) -> str:

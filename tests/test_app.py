@@ -90,13 +90,18 @@ def test_url_parameters_round_trip(fixture_data):
 
 def test_bad_parameters_give_a_notice_not_an_exception(fixture_data):
     at = run({"years": "abc", "region": "atlantis", "org": "nope,net", "lang": "xx", "zzz": "1"})
-    notices = "\n".join(w.value for w in at.warning)
-    assert "malformed year range" in notices
-    assert "atlantis" in notices
+    notices = "\n".join(w.value for w in at.warning)  # in Japanese, the default language
+    assert "リンクの設立年の範囲が読み取れないため無視しました" in notices
+    assert "リンクの中の不明な地域を無視しました\\: atlantis" in notices
     assert "nope" in notices
     assert "zzz" in notices
     assert at.sidebar.multiselect[2].value == ["net"]  # the valid organisation is kept
     assert at.sidebar.slider[0].value == (1987, 2025)
+    at.sidebar.radio[0].set_value("en").run()  # the notices follow the language
+    notices = "\n".join(w.value for w in at.warning)
+    assert "Ignored a malformed year range in the link" in notices
+    at.sidebar.multiselect[0].set_value(["europe"]).run()  # a filter changed: the link's notices go
+    assert not at.warning
 
 
 def test_years_out_of_range_are_clamped(fixture_data):

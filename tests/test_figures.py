@@ -301,7 +301,7 @@ def test_membership_qualifiers_symbols_text_and_hover(atlas):
     assert "nearly 40" in node["hovertext"][0]
     assert "as of: 2020-06<" in node["hovertext"][1]
     ja = membership_traces(membership_figure(atlas.membership, atlas, "ja"))
-    assert "2,500(以上)" in ja[("net", "main")]["hovertext"][2]
+    assert "2,500以上" in ja[("net", "main")]["hovertext"][2]
 
 
 def test_membership_hover_escapes_hostile_text(atlas):

@@ -276,7 +276,6 @@ def test_threshold_switches_layer_and_keeps_popups(points, n):
     page = _html(many, threshold=300)
     assert mapping.marker_count(page) == n
     if n > 300:
-        assert True
         assert "bindPopup(A.popup" in page
         assert "bindTooltip(A.tooltip" in page
         assert "L.popup(" not in page

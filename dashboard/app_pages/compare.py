@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.compare import compare_csv, compare_markdown, comparison
+from dashboard.figures import short_name
 from dashboard.i18n import t
 
 ctx = ui.context()
@@ -21,7 +22,7 @@ picked = st.multiselect(
     available,
     default=chosen,
     max_selections=4,
-    format_func=lambda o: ui.org_name(atlas, o, lang),
+    format_func=lambda o: short_name(atlas, o, lang),
     key=f"compare_widget_{lang}",
 )
 ui.set_compare(picked)

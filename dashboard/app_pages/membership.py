@@ -15,7 +15,7 @@ atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 st.title(t("page_membership", lang))
 st.caption(t("membership_caption", lang))
 if sel.empty or sel.membership.empty:
-    st.info(t("nothing_selected", lang))
+    st.info(t("nothing_selected", lang) if sel.empty else t("fig_no_dated_counts", lang))
     st.stop()
 
 log = st.toggle(t("log_scale", lang), key="membership_log")

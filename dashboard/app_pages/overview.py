@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.i18n import t
+from dashboard.tables import headline_numbers
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
@@ -15,15 +16,10 @@ st.title(t("app_title", lang))
 st.caption(t("app_subtitle", lang))
 st.write(t("overview_intro", lang))
 
-cols = st.columns(5)
-cols[0].metric(t("headline_organisations", lang), len(sel.organisations))
-cols[1].metric(t("headline_offices", lang), len(sel.offices))
-cols[2].metric(t("headline_members", lang), len(sel.members))
-countries = set(sel.offices["country"]) | set(sel.members["country"])
-cols[3].metric(t("headline_countries", lang), len(countries))
-cols[4].metric(t("headline_sources", lang), len(atlas.sources))
+for col, (label, number) in zip(st.columns(5), headline_numbers(atlas, sel, lang), strict=True):
+    col.metric(label, number)
 
-missing = [w for w in atlas.problems if w.severity == "warning"]
+missing = [w for w in atlas.problems if w.severity == "warning" and "no coordinates" in w.message]
 if missing:
     st.info(t("not_geocoded", lang, n=len(missing)))
 

@@ -177,8 +177,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "download_markdown": {"ja": "Markdownでダウンロード", "en": "Download as Markdown"},
     "download_compare_csv": {"ja": "CSVでダウンロード", "en": "Download as CSV"},
     "sources_caption": {
-        "ja": "アトラスのすべての事実はここにある出典に基づきます。",
-        "en": "Every fact in the atlas rests on one of these sources.",
+        "ja": "アトラスのすべての事実はここにある出典に基づきます(絞り込みにかかわらず全出典を表示)。",
+        "en": "Every fact in the atlas rests on one of these sources (all of them are listed, whatever the filters).",
     },
     "disagreements": {"ja": "出典間の食い違い", "en": "Where sources disagree"},
     # figures/compare

@@ -17,6 +17,12 @@ SIZES = (15, 2_500, 25_000, 100_000)
 BASELINE_CAP = 25_000  # one folium object per marker takes ~1 ms each: not measured above this
 
 
+def _builds(pts, layer: str, runs: int) -> tuple[list[float], list[int]]:
+    """Build times (s) and page weights (bytes) of ``runs`` builds."""
+    measured = [_build(pts, layer) for _ in range(runs)]
+    return [m[0] for m in measured], [m[1] for m in measured]
+
+
 def _build(points, layer: str) -> tuple[float, int]:
     seconds, page = timed(lambda: map_html(build_map(points, lang="en", assets="served", layer=layer)))
     return seconds, len(page.encode("utf-8"))
@@ -79,20 +85,12 @@ def run(ctx: dict[str, Any]) -> dict[str, Any]:
         for n in sizes:
             pts = synthetic_points(n)
             row: dict[str, Any] = {"points": n, "synthetic": True}
-            builds, weights = [], []
-            for _ in range(_runs(n, quick, False)):
-                s, w = _build(pts, "auto")
-                builds.append(s)
-                weights.append(w)
+            builds, weights = _builds(pts, "auto", _runs(n, quick, False))
             row["atlas_build"] = summary(builds, "s")
             row["atlas_html_bytes"] = weights[0]
             row["atlas_layer"] = "data" if n > DATA_LAYER_THRESHOLD else "objects"
             if n <= BASELINE_CAP and not (quick and n >= BASELINE_CAP):
-                base, bweights = [], []
-                for _ in range(_runs(n, quick, True)):
-                    s, w = _build(pts, "objects")
-                    base.append(s)
-                    bweights.append(w)
+                base, bweights = _builds(pts, "objects", _runs(n, quick, True))
                 row["baseline_build"] = summary(base, "s")
                 row["baseline_html_bytes"] = bweights[0]
                 row["build_speedup"] = ratio(row["baseline_build"], row["atlas_build"], 1)

@@ -17,77 +17,41 @@ def _get(d: dict | None, *keys: str) -> Any:
     return d
 
 
+# Issue 7's targets: (target, path to the median in results.json, limit, unit).
+TARGETS: list[tuple[str, tuple[str, ...], float, str]] = [
+    ("Map page: every marker visible within 1.2× of the minimal app", ("map_page", "ratio_first"), 1.2, "×"),
+    ("Filter change: server rerun < 150 ms (map page)", ("filter", "server", "map", "median"), 150, " ms"),
+    (
+        "Filter change: browser shows the new view < 1 s",
+        ("filter", "browser", "map_and_caption", "median"),
+        1.0,
+        " s",
+    ),
+    ("2,500 points: drawn < 2 s", ("scale", "sizes", "2500", "browser_draw", "median"), 2, " s"),
+    ("100,000 points: built < 3 s", ("scale", "sizes", "100000", "atlas_build", "median"), 3, " s"),
+    ("Warm geocoding run of the whole dataset < 1 s", ("geocoding", "warm_run", "median"), 1, " s"),
+    ("Each further session < 30 MB", ("memory", "per_session", "median"), 30, " MB"),
+]
+SPEEDUP = ("2,500 points: built ≥ 25× faster than one object per marker", 25)
+
+
 def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(target, measured, met) for each target of issue 7; met is None when not measured."""
     f = r.get("figures", {})
     out: list[tuple[str, str, bool | None]] = []
-
-    def add(name: str, value: Any, met: bool | None, text: str | None = None) -> None:
-        out.append((name, text if text is not None else ("—" if value is None else str(value)), met))
-
-    ratio = _get(f, "map_page", "ratio_first")
-    add(
-        "Map page: every marker visible within 1.2× of the minimal app",
-        ratio,
-        None if ratio is None else ratio <= 1.2,
-        None if ratio is None else f"{ratio}×",
-    )
-    srv = _get(f, "filter", "server", "map", "median")
-    add(
-        "Filter change: server rerun < 150 ms (map page)",
-        srv,
-        None if srv is None else srv < 150,
-        None if srv is None else f"{srv} ms",
-    )
-    br = _get(f, "filter", "browser", "map_and_caption", "median")
-    add(
-        "Filter change: browser shows the new view < 1 s",
-        br,
-        None if br is None else br < 1.0,
-        None if br is None else f"{br} s",
-    )
-    sp = _get(f, "scale", "sizes", "2500", "build_speedup")
-    add(
-        "2,500 points: built ≥ 25× faster than one object per marker",
-        sp,
-        None if sp is None else sp >= 25,
-        None if sp is None else f"{sp}×",
-    )
-    d25 = _get(f, "scale", "sizes", "2500", "browser_draw", "median")
-    add(
-        "2,500 points: drawn < 2 s",
-        d25,
-        None if d25 is None else d25 < 2,
-        None if d25 is None else f"{d25} s",
-    )
-    b100 = _get(f, "scale", "sizes", "100000", "atlas_build", "median")
-    add(
-        "100,000 points: built < 3 s",
-        b100,
-        None if b100 is None else b100 < 3,
-        None if b100 is None else f"{b100} s",
-    )
+    for name, path, limit, unit in TARGETS:
+        value = _get(f, *path)
+        met = None if value is None else (value <= limit if unit == "×" else value < limit)
+        out.append((name, "—" if value is None else f"{value}{unit}", met))
+    speedup = _get(f, "scale", "sizes", "2500", "build_speedup")
+    out.insert(3, (SPEEDUP[0], "—" if speedup is None else f"{speedup}×",
+                   None if speedup is None else speedup >= SPEEDUP[1]))  # fmt: skip
     pan = _get(f, "scale", "sizes", "100000", "pan", "per_pan")
-    add(
+    out.insert(6, (
         f"100,000 points: still pannable (every pan done < {PAN_LIMIT_MS} ms)",
-        pan,
+        "—" if not pan else f"pan {pan['median']} ms (max {pan['max']} ms)",
         None if not pan else pan["max"] < PAN_LIMIT_MS,
-        None if not pan else f"pan {pan['median']} ms (max {pan['max']} ms)",
-    )
-    geo = _get(f, "geocoding", "warm_run", "median")
-    add(
-        "Warm geocoding run of the whole dataset < 1 s",
-        geo,
-        None if geo is None else geo < 1,
-        None if geo is None else f"{geo} s",
-    )
-    mem = _get(f, "memory", "per_session", "median")
-    add(
-        "Each further session < 30 MB",
-        mem,
-        None if mem is None else mem < 30,
-        None if mem is None else f"{mem} MB",
-    )
+    ))  # fmt: skip
     return out
 
 

@@ -22,7 +22,7 @@ st.set_page_config(
     page_title="Climate Networks Atlas / 気候ネットワーク・アトラス",
     layout="wide",
 )
-assets.ensure_static_assets()
+st.cache_resource(assets.ensure_static_assets)()  # once per server process, not every rerun
 
 PAGES = [
     ("overview", "page_overview", "🏠"),

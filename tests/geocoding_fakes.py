@@ -7,10 +7,13 @@ reads them exactly as it reads the real thing.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pytest
 from geopy.location import Location
 
 
@@ -95,3 +98,14 @@ class FakeGeocoder:
     @property
     def queries(self) -> list[str]:
         return [query_text(c.query) for c in self.calls]
+
+
+FIXTURE = Path(__file__).parent / "fixtures" / "geocoding"
+
+
+def copy_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the geocoding fixture data, with ATLAS_DATA_DIR pointing at it."""
+    folder = tmp_path / "data"
+    shutil.copytree(FIXTURE, folder)
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
+    return folder

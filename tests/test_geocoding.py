@@ -34,9 +34,8 @@ from geocoding import (
 )
 from geocoding.cli import main
 from geocoding.overrides import OverrideError, load_overrides
-from tests.geocoding_fakes import FakeClock, FakeGeocoder, location
+from tests.geocoding_fakes import FakeClock, FakeGeocoder, copy_fixture, location
 
-FIXTURE = Path(__file__).parent / "fixtures" / "geocoding"
 ROOT = Path(__file__).resolve().parent.parent
 
 BONN_STREET = "Kaiser-Friedrich-Str. 7, 53113, Bonn, Germany"  # the structured query, values joined
@@ -55,10 +54,7 @@ def gazetteer() -> Gazetteer:
 @pytest.fixture
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the geocoding fixture, with ATLAS_DATA_DIR pointing at it."""
-    folder = tmp_path / "data"
-    shutil.copytree(FIXTURE, folder)
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
-    return folder
+    return copy_fixture(tmp_path, monkeypatch)
 
 
 @pytest.fixture

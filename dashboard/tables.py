@@ -9,15 +9,13 @@ import pandas as pd
 
 from dashboard.compare import relations_text, secretariat_text, status_text
 from dashboard.data import Atlas, nn
-from dashboard.figures import short_name
+from dashboard.figures import latest_membership, short_name
 from dashboard.filters import Selection
 from dashboard.i18n import pick, t
 from dashboard.mapping import PRECISION_LABELS
 
 
 def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
-    from dashboard.figures import latest_membership
-
     latest = latest_membership(atlas, org_id)
     if not latest:
         return ""

@@ -17,8 +17,9 @@ from branca.element import MacroElement
 from folium.template import Template
 from streamlit_folium import generate_js_hash
 
-from dashboard import mapping, paths
-from dashboard.data import Atlas, Problem, load_atlas_partial
+from dashboard import mapping, paths, tables
+from dashboard.data import Atlas, Problem, load_atlas_partial, nn
+from dashboard.export_csv import safe_csv_bytes
 from dashboard.filters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -29,6 +30,7 @@ from dashboard.filters import (
     to_query_params,
 )
 from dashboard.i18n import pick, t
+from dashboard.mapping import safe_url, standalone_html
 
 _DATA_FILES = (
     paths.VOCABULARY,
@@ -244,7 +246,6 @@ def csv_download(df, file_name: str, lang: str, key: str) -> None:
 
     The bytes are made only when someone clicks (Streamlit calls ``data`` then), not on every rerun.
     """
-    from dashboard.export_csv import safe_csv_bytes
 
     st.download_button(
         t("download_csv", lang),
@@ -278,8 +279,6 @@ def build_context(atlas: Atlas, f: Filters) -> Context:
 
 def point_details(row, lang: str) -> None:
     """The clicked point's details beside the map; every value shown as literal text."""
-    from dashboard.data import nn
-    from dashboard.mapping import safe_url
 
     name = pick(nn(row.get("name_ja")), nn(row.get("name_en")), lang)
     other = pick(nn(row.get("name_en")), nn(row.get("name_ja")), lang)
@@ -308,7 +307,6 @@ def point_details(row, lang: str) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _standalone_map(_points, key: str, lang: str) -> str:  # noqa: ARG001 (cache key)
-    from dashboard.mapping import standalone_html
 
     return standalone_html(_points, lang=lang, basemap=False)  # a file for offline use: outlines only
 
@@ -320,9 +318,8 @@ def standalone_map_html(ctx: Context) -> str:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _places_table(_sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
-    from dashboard.tables import places_table
 
-    return places_table(_sel, lang)
+    return tables.places_table(_sel, lang)
 
 
 def places_table(ctx: Context):
@@ -332,9 +329,8 @@ def places_table(ctx: Context):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _organisations_table(_atlas: Atlas, _sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
-    from dashboard.tables import organisations_table
 
-    return organisations_table(_atlas, _sel, lang)
+    return tables.organisations_table(_atlas, _sel, lang)
 
 
 def organisations_table(ctx: Context):

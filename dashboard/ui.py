@@ -257,6 +257,21 @@ def csv_download(df, file_name: str, lang: str, key: str) -> None:
     )
 
 
+def table_expander(label: str, build, file_name: str, lang: str, key: str) -> None:
+    """A collapsed expander with a table and its CSV download, built only once it is opened.
+
+    A closed expander costs the page nothing: its table is neither built on the server nor drawn in
+    the browser (the table widget's code is the heaviest the page would otherwise load before the map
+    or the chart). Opening it reruns the page with the table in it; it stays open across filter changes.
+    """
+    box = st.expander(label, key=f"{key}_open", on_change="rerun")
+    if box.open:
+        with box:
+            table = build()
+            st.dataframe(table, hide_index=True, width="stretch")
+            csv_download(table, file_name, lang, key=f"dl_{key}")
+
+
 @st.cache_data(show_spinner=False, max_entries=256)
 def _select_cached(_atlas: Atlas, key: str, _f: Filters) -> Selection:  # noqa: ARG001 (cache key)
     return select(_atlas, _f)

@@ -132,13 +132,34 @@ def test_presentation_mode_from_the_url(fixture_data):
 
 
 # ------------------------------------------------------------------ the other pages
+def open_expander(at: AppTest, key: str) -> AppTest:
+    """What a click on a closed lazy expander does: its state turns open and the page reruns."""
+    at.session_state[f"{key}_open"] = True
+    return at.run()
+
+
 def test_map_page_counts_and_table(fixture_data):
     at = run({"lang": "en"}, page="map")
     assert "3 places (2 offices, 1 member cities)" in texts(at)
-    places = at.dataframe[0].value
+    assert [e.label for e in at.expander] == ["All places shown"]
+    assert not at.dataframe  # the closed table is not built (nor its code loaded in the browser)
+    places = open_expander(at, "places").dataframe[0].value
     assert sorted(places["Name"]) == ["Japan Office", "Kyoto", "World Secretariat"]
     at.sidebar.multiselect[0].set_value(["europe"]).run()
     assert "1 places (1 offices, 0 member cities)" in texts(at)
+    assert list(at.dataframe[0].value["Name"]) == ["World Secretariat"]  # still open, filtered
+
+
+@pytest.mark.parametrize(("page", "key", "column", "expected"), [
+    ("timeline", "events", "Event", "Test Network founded"),
+    ("membership", "membership", "Organisation", "TN"),
+])  # fmt: skip
+def test_tables_under_the_charts_are_built_when_opened(fixture_data, page, key, column, expected):
+    at = run({"lang": "en"}, page=page)
+    assert not at.dataframe
+    table = open_expander(at, key).dataframe[-1].value
+    assert expected in " ".join(map(str, table[column]))
+    assert any(b.proto.label == "Download the filtered data as CSV" for b in at.get("download_button"))
 
 
 def test_timeline_page_draws_events_and_milestones(fixture_data):

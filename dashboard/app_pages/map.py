@@ -43,7 +43,4 @@ st.download_button(
     key="dl_map",
     on_click="ignore",
 )
-with st.expander(t("places_table", lang)):
-    table = ui.places_table(ctx)
-    st.dataframe(table, hide_index=True, width="stretch")
-    ui.csv_download(table, "places.csv", lang, key="dl_places")
+ui.table_expander(t("places_table", lang), lambda: ui.places_table(ctx), "places.csv", lang, key="places")

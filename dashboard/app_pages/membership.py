@@ -28,7 +28,10 @@ if not undated.empty:
     st.dataframe(
         membership_table(atlas, replace(sel, membership=undated), lang), hide_index=True, width="stretch"
     )
-with st.expander(t("membership_table", lang)):
-    table = membership_table(atlas, sel, lang)
-    st.dataframe(table, hide_index=True, width="stretch")
-    ui.csv_download(table, "membership.csv", lang, key="dl_membership")
+ui.table_expander(
+    t("membership_table", lang),
+    lambda: membership_table(atlas, sel, lang),
+    "membership.csv",
+    lang,
+    key="membership",
+)

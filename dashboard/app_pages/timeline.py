@@ -17,7 +17,6 @@ if sel.empty:
     st.stop()
 
 st.plotly_chart(timeline_figure(sel, atlas, lang), width="stretch", config=ui.PLOTLY_CONFIG, key="timeline")
-with st.expander(t("events_table", lang)):
-    table = events_table(atlas, sel, lang)
-    st.dataframe(table, hide_index=True, width="stretch")
-    ui.csv_download(table, "events.csv", lang, key="dl_events")
+ui.table_expander(
+    t("events_table", lang), lambda: events_table(atlas, sel, lang), "events.csv", lang, key="events"
+)

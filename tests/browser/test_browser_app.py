@@ -99,6 +99,22 @@ def test_map_shows_one_marker_or_cluster_count_per_point(server, browsed, atlas)
     assert browsed.watch.problems(allow_basemap=True) == []
 
 
+def test_the_table_of_places_is_built_when_opened_with_a_row_per_point(server, browsed, atlas):
+    expected = expected_points(atlas)
+    page = browsed.page
+    goto(page, server, "/map?lang=en")
+    settled_map_state(map_frame(page), expected=len(expected))
+    table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]')
+    assert table.count() == 0  # closed: neither built nor drawn, so the map comes first
+    page.get_by_text(t("places_table", "en")).click()
+    grid = table.locator('[role="grid"]').first
+    grid.wait_for(state="attached")  # the grid draws on a canvas; this table is its accessible twin
+    assert int(grid.get_attribute("aria-rowcount")) == len(expected) + 1  # the header row too
+    csv = page.get_by_role("button", name=t("download_csv", "en"))
+    assert csv.is_visible()
+    assert browsed.watch.problems(allow_basemap=True) == []
+
+
 def test_one_region_in_the_url_leaves_only_its_points(server, browsed, atlas):
     everything = expected_points(atlas)
     europe = expected_points(atlas, regions=("europe",))

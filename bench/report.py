@@ -100,6 +100,8 @@ def markdown(r: dict[str, Any]) -> str:
             f"| minimal st_folium app | {fmt(mp['minimal_first'])} | {fmt(mp['minimal_settled'])} |",
             f"| ratio atlas / minimal | {mp['ratio_first']}× | {mp['ratio_settled']}× |",
         ]
+        if "atlas_filters" in mp:
+            lines += ["", f"Atlas: the sidebar's filters shown after {fmt(mp['atlas_filters'])}."]
     fl = f.get("filter", {})
     if fl and "error" not in fl:
         s = fl["server"]

@@ -1,7 +1,7 @@
 """Climate Networks Atlas — the Streamlit app. Run: ``make run`` (or ``streamlit run dashboard/app.py``).
 
-The shared filters are drawn here, before ``pg.run()``, so they keep their state on every page and
-are written back to the URL on each run.
+The shared filters are read here, before ``pg.run()``, and their widgets drawn here after it, so
+they keep their state on every page and are written back to the URL on each run.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ if atlas is None:
     ui.show_data_errors(problems, lang, fatal=True)
     st.stop()
 
-filters = ui.sidebar_filters(atlas)
+filters = ui.current_filters(atlas)
 ui.show_data_errors(problems, filters.lang, fatal=False)
 ui.build_context(atlas, filters)
 lang = filters.lang
@@ -53,4 +53,7 @@ pg = st.navigation(
     # presentation mode hides the sidebar: the pages then sit in the top bar
     position="top" if filters.present else "sidebar",
 )
-pg.run()
+try:
+    pg.run()
+finally:  # the sidebar after the page, so that a session opening on the map sees the map first
+    ui.draw_filters(atlas)

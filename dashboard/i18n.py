@@ -23,6 +23,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_sources": {"ja": "出典", "en": "Sources"},
     # ---------------------------------------------------------------- sidebar filters
     "filters": {"ja": "絞り込み", "en": "Filters"},
+    "filters_after_map": {
+        "ja": "地図を先に描いています。絞り込みはこのあとすぐここに表示されます。",
+        "en": "Drawing the map first; the filters appear here in a moment.",
+    },
     "language": {"ja": "言語 / Language", "en": "Language / 言語"},
     "founding_years": {"ja": "設立年", "en": "Founding year"},
     "regions": {"ja": "地域", "en": "Regions"},

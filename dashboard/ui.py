@@ -158,16 +158,58 @@ def _leave_presentation() -> None:
     st.session_state["present"] = False
 
 
-def sidebar_filters(atlas: Atlas) -> Filters:
-    """Draw the shared filters (call from app.py before pg.run()) and keep the URL in step."""
-    if "filters_initialised" not in st.session_state:
+def current_filters(atlas: Atlas) -> Filters:
+    """The shared filters of this run: from the link on a session's first run, then from the
+    sidebar's widgets. Draws the link's notices and presentation mode and keeps the URL in step.
+
+    Call from app.py before ``pg.run()``; the widgets themselves are drawn by ``draw_filters``
+    after the page, from the same session state, so every page sees them and keeps them.
+    """
+    first = "filters_initialised" not in st.session_state
+    st.session_state["_first_run"] = first
+    st.session_state["_map_first"] = False
+    if first:
         parsed = from_query_params(st.query_params.to_dict(), atlas)
         _apply_to_widgets(parsed.filters)
         st.session_state["url_notices"] = parsed.notices
         st.session_state["url_filters"] = parsed.filters
         st.session_state["filters_initialised"] = True
 
+    f = _from_widgets()
+    # The link's notices stay until the user changes a filter (the language aside).
+    read = st.session_state.get("url_filters")
+    if read is not None and replace(read, lang=f.lang, present=f.present) != f:
+        st.session_state["url_notices"] = []
+    for n in st.session_state.get("url_notices") or []:
+        st.warning(md_escape(n.text(f.lang) if hasattr(n, "text") else n), icon="⚠️")
+    wanted = to_query_params(f)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+    if f.present:
+        st.html(PRESENTATION_CSS)
+        st.button(t("exit_presentation", f.lang), on_click=_leave_presentation, key="leave_present")
+    return f
+
+
+# If the map never reports that it is drawn (a script error in its frame), the filters come anyway.
+FILTERS_FALLBACK_S = 3.0
+
+
+def draw_filters(atlas: Atlas) -> None:
+    """The sidebar's filters (call from app.py after ``pg.run()``, in a ``finally``).
+
+    Map first: when a session opens on the map page (a shared link), the widgets' code would load
+    in the browser together with the map's and hold the markers back (by about a third on this
+    machine, see bench/). The sidebar then says the filters follow, and the map's frame reruns the
+    app once its markers are drawn (``window.atlasMap.announce``), which draws them with the link's values.
+    """
     lang = st.session_state.get("lang", "ja")
+    if st.session_state.get("_map_first"):
+        with st.sidebar, st.container(key=FILTERS_WAIT_KEY):
+            st.subheader(t("filters", lang))
+            st.caption(t("filters_after_map", lang))
+            _filters_fallback()
+        return
     vocab = atlas.vocabulary
     orgs = atlas.organisations
     with st.sidebar:
@@ -209,20 +251,13 @@ def sidebar_filters(atlas: Atlas) -> Filters:
         st.toggle(t("presentation_mode", lang), key="present", help=t("presentation_help", lang))
         st.caption(t("share_link_hint", lang))
 
-    f = _from_widgets()
-    # The link's notices stay until the user changes a filter (the language aside).
-    read = st.session_state.get("url_filters")
-    if read is not None and replace(read, lang=f.lang, present=f.present) != f:
-        st.session_state["url_notices"] = []
-    for n in st.session_state.get("url_notices") or []:
-        st.warning(md_escape(n.text(f.lang) if hasattr(n, "text") else n), icon="⚠️")
-    wanted = to_query_params(f)
-    if st.query_params.to_dict() != wanted:
-        st.query_params.from_dict(wanted)
-    if f.present:
-        st.html(PRESENTATION_CSS)
-        st.button(t("exit_presentation", lang), on_click=_leave_presentation, key="leave_present")
-    return f
+
+@st.fragment(run_every=FILTERS_FALLBACK_S)
+def _filters_fallback() -> None:
+    waited = st.session_state.get("_filters_waited", False)
+    st.session_state["_filters_waited"] = True
+    if waited:  # the map did not rerun the app in time: draw the filters now
+        st.rerun()
 
 
 def set_compare(org_ids: list[str]) -> None:
@@ -442,6 +477,8 @@ def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> 
 # Defined once in the map's frame: replaces the selection's layers (clusters, legend, layer control,
 # fitted view) without reloading the frame. Everything the selection's code adds to the map is
 # recorded and removed on the next swap; the base map (outline, basemap, helpers) stays.
+# The sidebar container that stands in for the filters until the map is drawn (draw_filters).
+FILTERS_WAIT_KEY = "atlas-filters-wait"
 _SWAP_JS = """
 window.atlasMap.swap = function (token, add) {
   var A = window.atlasMap, map = A.map;
@@ -452,8 +489,28 @@ window.atlasMap.swap = function (token, add) {
   map.addLayer = function (layer) { added.push(layer); return addLayer.call(this, layer); };
   try { add(); } finally { L.Control.prototype.addTo = addTo; map.addLayer = addLayer; }
   A.added = added; A.shown = token;
+  A.announce();
 };
-"""
+// Once per frame, after the first selection is painted: if the app holds its filters back for the
+// map (draw_filters' placeholder is on the page), a component value, so that Streamlit reruns the app
+// and draws them. The frame is served by the app itself (same origin), so it can see the page.
+window.atlasMap.announce = function () {
+  var A = window.atlasMap;
+  if (A.announced) { return; }
+  A.announced = true;
+  requestAnimationFrame(function () {
+    setTimeout(function () {
+      var waiting = false;
+      try { waiting = !!window.parent.document.querySelector(FILTERS_WAIT_SELECTOR); } catch (e) {}
+      if (!waiting) { return; }
+      window.parent.postMessage({
+        isStreamlitMessage: true, type: "streamlit:setComponentValue", dataType: "json",
+        value: {last_object_clicked: null, last_object_clicked_count: 0, drawn: true}
+      }, "*");
+    }, 0);
+  });
+};
+""".replace("FILTERS_WAIT_SELECTOR", json.dumps(f".st-key-{FILTERS_WAIT_KEY}"))
 _DYNAMIC = "/*atlas-selection*/"
 
 
@@ -517,6 +574,10 @@ def atlas_map(ctx: Context, key: str, height: int) -> dict:
 
     token = ctx.cache_key
     args = _atlas_map_args(ctx.selection.points, token, ctx.lang, key)
+    if st.session_state.get("_first_run") and "window.atlasMap.swap(" in (args.get("feature_group") or ""):
+        # A session that opens on this page: the filters wait for the map (draw_filters), whose
+        # frame reruns the app once it is drawn (window.atlasMap.announce).
+        st.session_state["_map_first"] = True
     hash_key = args["key"]
 
     def _on_change() -> None:  # as st_folium: the value is also kept under the caller's key

@@ -150,6 +150,27 @@ def test_map_page_counts_and_table(fixture_data):
     assert list(at.dataframe[0].value["Name"]) == ["World Secretariat"]  # still open, filtered
 
 
+def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(fixture_data):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["region"] = "east-asia"
+    at.query_params["lang"] = "en"
+    at.switch_page("app_pages/map.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "2 places" in texts(at)  # the link's selection is on the map at once
+    assert not at.sidebar.slider  # the filters' widgets wait for the map ...
+    assert [c.value for c in at.sidebar.caption] == [
+        "Drawing the map first; the filters appear here in a moment."
+    ]
+    map_args = at.get("component_instance")[0].proto.json_args
+    at.run()  # what the map's frame does once it is drawn: a component value, so a rerun
+    assert at.sidebar.multiselect[0].value == ["east-asia"]  # the link's values, kept
+    assert at.sidebar.slider[0].value == (1987, 2025)
+    assert not [c for c in at.sidebar.caption if "map first" in c.value]
+    assert at.query_params["region"] == "east-asia"
+    assert at.get("component_instance")[0].proto.json_args == map_args  # the frame keeps its layers
+
+
 @pytest.mark.parametrize(("page", "key", "column", "expected"), [
     ("timeline", "events", "Event", "Test Network founded"),
     ("membership", "membership", "Organisation", "TN"),

@@ -40,6 +40,12 @@ def goto(page, base: str, path: str) -> None:
     wait_idle(page)
 
 
+def current_url(page) -> str:
+    """The address bar as it is now. ``page.url`` is only refreshed while Playwright handles events
+    (not during ``poll``'s sleeps), so a URL the app rewrote a moment later could stay unseen."""
+    return page.evaluate("() => location.href")
+
+
 def poll(
     fn: Callable[[], Any], until: Callable[[Any], bool], timeout: float = 30.0, every: float = 0.25
 ) -> Any:

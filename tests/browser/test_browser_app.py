@@ -20,6 +20,7 @@ from dashboard.i18n import t
 from tests.browser.pageutil import (
     chips,
     choose,
+    current_url,
     goto,
     map_frame,
     map_state,
@@ -59,7 +60,7 @@ def heading(page) -> str:
 
 
 def query(page) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    return {k: v[0] for k, v in parse_qs(urlsplit(current_url(page)).query).items()}
 
 
 # ---------------------------------------------------------------------------------- every page
@@ -113,6 +114,53 @@ def test_the_table_of_places_is_built_when_opened_with_a_row_per_point(server, b
     csv = page.get_by_role("button", name=t("download_csv", "en"))
     assert csv.is_visible()
     assert browsed.watch.problems(allow_basemap=True) == []
+
+
+# When the sidebar's year slider first appears: how many points the map frame's clusters held then.
+FILTERS_SEEN_JS = """() => {
+  window.__atlasFiltersSeenWith = null;
+  const drawn = () => {
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    const w = f && f.contentWindow;
+    if (!w || !w.L || !w.L.MarkerClusterGroup) { return 0; }
+    const map = Object.values(w).find(v => v instanceof w.L.Map);
+    let n = 0;
+    if (map) {
+      map.eachLayer(l => { if (l instanceof w.L.MarkerClusterGroup) { n += l.getLayers().length; } });
+    }
+    return n;
+  };
+  new MutationObserver((_, obs) => {
+    if (document.querySelector('[data-testid="stSidebar"] [data-testid="stSlider"]')) {
+      window.__atlasFiltersSeenWith = drawn();
+      obs.disconnect();
+    }
+  }).observe(document, {childList: true, subtree: true});
+}"""
+
+
+def test_a_link_to_the_map_draws_the_map_first_then_the_filters_with_the_links_values(server, browsed, atlas):
+    europe = expected_points(atlas, regions=("europe",))
+    page = browsed.page
+    page.add_init_script(f"({FILTERS_SEEN_JS})()")
+    page.goto(f"{server}/map?region=europe&lang=en")
+    page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for()
+    # the filters came once the link's whole selection was on the map, not before
+    assert page.evaluate("window.__atlasFiltersSeenWith") == len(europe)
+    assert poll(lambda: multiselect_chips(page, "Regions"), lambda v: v == ["Europe"]) == ["Europe"]
+    assert slider_values(page) == ["1987", "2025"]
+    assert page.get_by_text(t("filters_after_map", "en")).count() == 0  # the placeholder is gone
+    assert query(page) == {"region": "europe", "lang": "en"}
+    assert browsed.watch.problems(allow_basemap=True) == []
+
+
+def test_the_filters_come_even_if_the_map_cannot_draw(server, browsed):
+    page = browsed.page
+    page.route("**/app/static/leaflet.js", lambda route: route.abort())  # the map's frame breaks
+    page.goto(f"{server}/map?region=europe&lang=en")
+    page.get_by_text(t("filters_after_map", "en")).wait_for()
+    page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for(timeout=20_000)
+    assert poll(lambda: multiselect_chips(page, "Regions"), lambda v: v == ["Europe"]) == ["Europe"]
 
 
 def test_one_region_in_the_url_leaves_only_its_points(server, browsed, atlas):
@@ -273,7 +321,7 @@ def test_a_copied_link_reopens_the_same_filters(server, browsed, new_browsed, at
         "orgs": [short["citynet"], short["anmc21"], short["c40"]],
         "english": True,
     }
-    copied = page.url  # what a person copies from the address bar after the app rewrote it
+    copied = current_url(page)  # what a person copies from the address bar after the app rewrote it
     assert query(page) == {
         "years": "1990,2010",
         "region": "east-asia,europe",

@@ -23,7 +23,8 @@ def test_clicking_a_marker_shows_its_details(server, browsed):
     details = page.locator('[data-testid="stMain"] [data-testid="stColumn"]').nth(1)
     assert t("map_click_hint", "en") in details.inner_text()
     frame.locator(".leaflet-overlay-pane path.leaflet-interactive").first.click(force=True)
-    text = poll(details.inner_text, lambda s: office["name_en"] in s, timeout=20)
+    wanted = [office["name_en"], office["address"].split(",")[0], office["source_title"]]
+    text = poll(details.inner_text, lambda s: all(w in s for w in wanted), timeout=20)  # drawn in steps
     assert office["name_en"] in text
     assert office["address"].split(",")[0] in text  # the address as written in the source
     assert office["source_title"] in text

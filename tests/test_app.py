@@ -171,6 +171,16 @@ def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(
     assert at.get("component_instance")[0].proto.json_args == map_args  # the frame keeps its layers
 
 
+def test_a_link_to_an_empty_map_shows_the_filters_at_once(fixture_data):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["years"] = "2015,2020"  # nothing founded then: no map to wait for
+    at.query_params["lang"] = "en"
+    at.switch_page("app_pages/map.py")
+    at.run()
+    assert "No organisation matches these filters" in "\n".join(i.value for i in at.info)
+    assert at.sidebar.slider[0].value == (2015, 2020)  # the way out is there straight away
+
+
 @pytest.mark.parametrize(("page", "key", "column", "expected"), [
     ("timeline", "events", "Event", "Test Network founded"),
     ("membership", "membership", "Organisation", "TN"),

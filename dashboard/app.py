@@ -1,7 +1,7 @@
 """Climate Networks Atlas — the Streamlit app. Run: ``make run`` (or ``streamlit run dashboard/app.py``).
 
-The shared filters are read here, before ``pg.run()``, and their widgets drawn here after it, so
-they keep their state on every page and are written back to the URL on each run.
+The shared filters are drawn here, before ``pg.run()``, so they keep their state on every page and
+are written back to the URL on each run.
 """
 
 from __future__ import annotations
@@ -53,7 +53,5 @@ pg = st.navigation(
     # presentation mode hides the sidebar: the pages then sit in the top bar
     position="top" if filters.present else "sidebar",
 )
-try:
-    pg.run()
-finally:  # the sidebar after the page, so that a session opening on the map sees the map first
-    ui.draw_filters(atlas)
+ui.draw_filters(atlas, map_first=ui.map_first(pg.url_path, ui.context()))
+pg.run()

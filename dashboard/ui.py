@@ -162,12 +162,11 @@ def current_filters(atlas: Atlas) -> Filters:
     """The shared filters of this run: from the link on a session's first run, then from the
     sidebar's widgets. Draws the link's notices and presentation mode and keeps the URL in step.
 
-    Call from app.py before ``pg.run()``; the widgets themselves are drawn by ``draw_filters``
-    after the page, from the same session state, so every page sees them and keeps them.
+    Call from app.py before ``pg.run()``, then ``draw_filters``: the widgets keep their state on
+    every page because they are drawn on every page.
     """
     first = "filters_initialised" not in st.session_state
     st.session_state["_first_run"] = first
-    st.session_state["_map_first"] = False
     if first:
         parsed = from_query_params(st.query_params.to_dict(), atlas)
         _apply_to_widgets(parsed.filters)
@@ -195,16 +194,29 @@ def current_filters(atlas: Atlas) -> Filters:
 FILTERS_FALLBACK_S = 3.0
 
 
-def draw_filters(atlas: Atlas) -> None:
-    """The sidebar's filters (call from app.py after ``pg.run()``, in a ``finally``).
+def shows_map(ctx: Context) -> bool:
+    """Whether the map page has points to draw for this selection (else it says why, and stops)."""
+    return not (ctx.selection.empty or ctx.selection.points.empty)
 
-    Map first: when a session opens on the map page (a shared link), the widgets' code would load
-    in the browser together with the map's and hold the markers back (by about a third on this
-    machine, see bench/). The sidebar then says the filters follow, and the map's frame reruns the
-    app once its markers are drawn (``window.atlasMap.announce``), which draws them with the link's values.
+
+def map_first(page_path: str, ctx: Context) -> bool:
+    """Whether this run holds the filters back for the map: the session's first run (a link was
+    opened), on the map page, with points to draw."""
+    return bool(st.session_state.get("_first_run")) and page_path == "map" and shows_map(ctx)
+
+
+def draw_filters(atlas: Atlas, *, map_first: bool = False) -> None:
+    """The sidebar's filters (call from app.py before ``pg.run()``).
+
+    Map first (``map_first``): when a session opens on the map page (a shared link), the widgets'
+    code would load in the browser together with the map's and hold the markers back (by about a
+    third on this machine, see bench/). The sidebar then says the filters follow, and the map's
+    frame reruns the app once its markers are drawn (``window.atlasMap.announce``, which looks for
+    this placeholder), which draws them with the link's values. If the map never reports, a
+    fragment reruns the app after FILTERS_FALLBACK_S.
     """
     lang = st.session_state.get("lang", "ja")
-    if st.session_state.get("_map_first"):
+    if map_first:
         with st.sidebar, st.container(key=FILTERS_WAIT_KEY):
             st.subheader(t("filters", lang))
             st.caption(t("filters_after_map", lang))
@@ -574,10 +586,6 @@ def atlas_map(ctx: Context, key: str, height: int) -> dict:
 
     token = ctx.cache_key
     args = _atlas_map_args(ctx.selection.points, token, ctx.lang, key)
-    if st.session_state.get("_first_run") and "window.atlasMap.swap(" in (args.get("feature_group") or ""):
-        # A session that opens on this page: the filters wait for the map (draw_filters), whose
-        # frame reruns the app once it is drawn (window.atlasMap.announce).
-        st.session_state["_map_first"] = True
     hash_key = args["key"]
 
     def _on_change() -> None:  # as st_folium: the value is also kept under the caller's key

@@ -11,7 +11,7 @@ atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 points = sel.points
 
 st.title(t("page_map", lang))
-if sel.empty or points.empty:
+if not ui.shows_map(ctx):
     st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
     st.stop()
 

@@ -14,9 +14,11 @@ from dashboard.filters import Filters, select
 
 SETTLE_S = 1.0  # "settled": the count stayed at the total this long
 
-# Milliseconds from navigation start until the sidebar's year slider is on the page (the atlas draws
-# its filters once the map is drawn, on a session's first page; see dashboard/ui.draw_filters).
+# Milliseconds from the browser's navigation start (a few ms after the start of "first") until
+# the sidebar's year slider is on the page (the atlas draws its filters once the map is drawn, on a
+# session's first page; see dashboard/ui.draw_filters).
 FILTERS_AT_JS = """() => {
+  if (window !== window.top) { return; }  // not inside the map's frame
   window.__filtersAt = null;
   new MutationObserver((_, obs) => {
     if (document.querySelector('[data-testid="stSidebar"] [data-testid="stSlider"]')) {

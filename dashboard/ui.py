@@ -7,6 +7,7 @@ imports it.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -190,8 +191,10 @@ def current_filters(atlas: Atlas) -> Filters:
     return f
 
 
-# If the map never reports that it is drawn (a script error in its frame), the filters come anyway.
-FILTERS_FALLBACK_S = 3.0
+# If the map never reports that it is drawn (a script error in its frame), the filters come anyway
+# after this many seconds (ATLAS_FILTERS_FALLBACK_S; the browser tests lengthen it to tell the two
+# apart).
+FILTERS_FALLBACK_S = float(os.environ.get("ATLAS_FILTERS_FALLBACK_S", "3"))
 
 
 def shows_map(ctx: Context) -> bool:
@@ -309,9 +312,14 @@ def table_expander(label: str, build, file_name: str, lang: str, key: str) -> No
 
     A closed expander costs the page nothing: its table is neither built on the server nor drawn in
     the browser (the table widget's code is the heaviest the page would otherwise load before the map
-    or the chart). Opening it reruns the page with the table in it; it stays open across filter changes.
+    or the chart). Opening it reruns the page with the table in it; it stays open across filter and
+    language changes.
     """
-    box = st.expander(label, key=f"{key}_open", on_change="rerun")
+    remembered = f"_{key}_was_open"  # the label follows the language, and a new label is a new widget
+    box = st.expander(
+        label, expanded=bool(st.session_state.get(remembered)), key=f"{key}_open", on_change="rerun"
+    )
+    st.session_state[remembered] = bool(box.open)
     if box.open:
         with box:
             table = build()

@@ -148,6 +148,9 @@ def test_map_page_counts_and_table(fixture_data):
     at.sidebar.multiselect[0].set_value(["europe"]).run()
     assert "1 places (1 offices, 0 member cities)" in texts(at)
     assert list(at.dataframe[0].value["Name"]) == ["World Secretariat"]  # still open, filtered
+    at.sidebar.radio[0].set_value("ja").run()  # a new label, still the same table, still open
+    assert [e.label for e in at.expander] == ["地点一覧"]
+    assert list(at.dataframe[0].value["名称"]) == ["本部"]  # the World Secretariat, in Japanese
 
 
 def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(fixture_data):

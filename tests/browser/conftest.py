@@ -22,6 +22,7 @@ import pytest
 
 from bench._server import streamlit_server
 from dashboard import mapping, paths
+from tests.browser.pageutil import FILTERS_FALLBACK_S
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (re-exported for other test files)
 
 ROOT = paths.ROOT
@@ -44,7 +45,10 @@ VIEWPORT = {"width": 1400, "height": 1000}
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real Streamlit server running the atlas on the shipped data."""
-    with streamlit_server(log_dir=tmp_path_factory.mktemp("streamlit")) as srv:
+    # The filters' fallback (when a map never reports it is drawn) waits longer than any map here
+    # takes, so a test can tell the map's own report from the fallback.
+    env = {"ATLAS_FILTERS_FALLBACK_S": str(FILTERS_FALLBACK_S)}
+    with streamlit_server(log_dir=tmp_path_factory.mktemp("streamlit"), env=env) as srv:
         yield srv.url
 
 

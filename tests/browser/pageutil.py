@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium\\.st_folium"]'
+# The browser tests' server waits this long before drawing the filters without the map's report.
+FILTERS_FALLBACK_S = 12
 APP_IDLE = '.stApp[data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 
 # In a Leaflet page: what is drawn (cluster icons and lone circle markers) and where the points are.

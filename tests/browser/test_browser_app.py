@@ -18,6 +18,7 @@ from dashboard.figures import membership_figure, timeline_figure
 from dashboard.filters import Filters, select
 from dashboard.i18n import t
 from tests.browser.pageutil import (
+    FILTERS_FALLBACK_S,
     chips,
     choose,
     current_url,
@@ -130,6 +131,12 @@ FILTERS_SEEN_JS = """() => {
     }
     return n;
   };
+  window.__atlasMapReported = false;  // the map frame's own "drawn" message (not the fallback)
+  window.addEventListener("message", e => {
+    if (e.data && e.data.isStreamlitMessage && e.data.value && e.data.value.drawn === true) {
+      window.__atlasMapReported = true;
+    }
+  });
   new MutationObserver((_, obs) => {
     if (document.querySelector('[data-testid="stSidebar"] [data-testid="stSlider"]')) {
       window.__atlasFiltersSeenWith = drawn();
@@ -145,8 +152,10 @@ def test_a_link_to_the_map_draws_the_map_first_then_the_filters_with_the_links_v
     page.add_init_script(f"({FILTERS_SEEN_JS})()")
     page.goto(f"{server}/map?region=europe&lang=en")
     page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for()
-    # the filters came once the link's whole selection was on the map, not before
+    # the filters came once the link's whole selection was on the map, not before, and because
+    # the map said so (the fallback waits FILTERS_FALLBACK_S, longer than this wait allows)
     assert page.evaluate("window.__atlasFiltersSeenWith") == len(europe)
+    assert page.evaluate("window.__atlasMapReported") is True
     assert poll(lambda: multiselect_chips(page, "Regions"), lambda v: v == ["Europe"]) == ["Europe"]
     assert slider_values(page) == ["1987", "2025"]
     assert page.get_by_text(t("filters_after_map", "en")).count() == 0  # the placeholder is gone
@@ -159,7 +168,9 @@ def test_the_filters_come_even_if_the_map_cannot_draw(server, browsed):
     page.route("**/app/static/leaflet.js", lambda route: route.abort())  # the map's frame breaks
     page.goto(f"{server}/map?region=europe&lang=en")
     page.get_by_text(t("filters_after_map", "en")).wait_for()
-    page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for(timeout=20_000)
+    page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for(
+        timeout=(FILTERS_FALLBACK_S + 20) * 1000
+    )
     assert poll(lambda: multiselect_chips(page, "Regions"), lambda v: v == ["Europe"]) == ["Europe"]
 
 

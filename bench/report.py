@@ -113,10 +113,10 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             "| measure | time |",
             "|---|---|",
-            f"| server rerun, map page (AppTest) | {fmt(s['map'])} "
-            f"(first change {s['map_first_change_ms']} ms) |",
-            f"| server rerun, timeline page with charts (AppTest) | {fmt(s['timeline'])} "
-            f"(first change {s['timeline_first_change_ms']} ms) |",
+            f"| server rerun, map page, a new selection (AppTest) | {fmt(s['map'])} |",
+            f"| server rerun, map page, a selection seen before | {fmt(s['map_seen_before'])} |",
+            f"| server rerun, timeline page with charts, a new selection | {fmt(s['timeline'])} |",
+            f"| server rerun, timeline page, a selection seen before | {fmt(s['timeline_seen_before'])} |",
         ]
         if "browser" in fl:
             b = fl["browser"]

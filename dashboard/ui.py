@@ -195,6 +195,9 @@ def current_filters(atlas: Atlas) -> Filters:
 # after this many seconds (ATLAS_FILTERS_FALLBACK_S; the browser tests lengthen it to tell the two
 # apart).
 FILTERS_FALLBACK_S = float(os.environ.get("ATLAS_FILTERS_FALLBACK_S", "3"))
+# The sidebar container that stands in for the filters until the map is drawn (its CSS class,
+# .st-key-atlas-filters-wait, is what the map's frame looks for: _SWAP_JS).
+FILTERS_WAIT_KEY = "atlas-filters-wait"
 
 
 def shows_map(ctx: Context) -> bool:
@@ -497,8 +500,6 @@ def folium_component_args(m, key: str | None, returned_objects=MAP_RETURNED) -> 
 # Defined once in the map's frame: replaces the selection's layers (clusters, legend, layer control,
 # fitted view) without reloading the frame. Everything the selection's code adds to the map is
 # recorded and removed on the next swap; the base map (outline, basemap, helpers) stays.
-# The sidebar container that stands in for the filters until the map is drawn (draw_filters).
-FILTERS_WAIT_KEY = "atlas-filters-wait"
 _SWAP_JS = """
 window.atlasMap.swap = function (token, add) {
   var A = window.atlasMap, map = A.map;

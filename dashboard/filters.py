@@ -104,13 +104,11 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
     compare = _pick(params, "compare", org_ids, notices, "what_compare")
     if len(compare) > 4:
         notices.append(Notice("notice_compare_four", values=", ".join(compare[4:])[:200]))
-    lang = "ja"
     raw_lang = _values(params, "lang")
-    if raw_lang:
-        if raw_lang[0] in LANGS:
-            lang = raw_lang[0]
-        else:
-            notices.append(Notice("notice_lang", values=raw_lang[0][:40]))
+    lang = next((v for v in raw_lang if v in LANGS), "ja")  # the first language the atlas has
+    bad_lang = [v for v in raw_lang if v not in LANGS]
+    if bad_lang:
+        notices.append(Notice("notice_lang", values=", ".join(bad_lang)[:40]))
     raw_present = _values(params, "present")[:1]
     present = raw_present == ["1"]
     if raw_present and raw_present[0] not in ("0", "1"):

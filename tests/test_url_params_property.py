@@ -48,6 +48,7 @@ def _known(value: str | list[str], allowed) -> bool:
 @SETTINGS
 @given(params)
 @example({"years": "2000,1990"})
+@example({"lang": ["ja", "0"]})  # found by hypothesis: a second, unknown language went unreported
 @example({"years": "1e999,-1e999"})
 @example({"years": "nan,nan"})
 @example({"years": "9" * 5000 + ",1"})

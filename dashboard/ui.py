@@ -21,6 +21,7 @@ from streamlit_folium import generate_js_hash
 from dashboard import mapping, paths, tables
 from dashboard.data import Atlas, Problem, load_atlas_partial, nn
 from dashboard.export_csv import safe_csv_bytes
+from dashboard.figures import short_name
 from dashboard.filters import (
     YEAR_MAX,
     YEAR_MIN,
@@ -243,28 +244,17 @@ def draw_filters(atlas: Atlas, *, map_first: bool = False) -> None:
         st.slider(
             t("founding_years", lang), YEAR_MIN, YEAR_MAX, key="years", help=t("year_filter_note", lang)
         )
-        st.multiselect(
-            t("regions", lang),
-            list(vocab.regions),
-            key="region",
-            format_func=lambda r: getattr(vocab.regions[r], lang),
-            placeholder=t("all", lang),
+
+        def term(name: str):  # how a term of the vocabulary list ``name`` is shown
+            return lambda v: atlas.label(name, v, lang)
+
+        choices = (  # (widget key, label, options, how an option is shown)
+            ("region", "regions", list(vocab.regions), term("regions")),
+            ("kind", "kinds", list(vocab.organisation_kinds), term("organisation_kinds")),
+            ("org", "organisations", list(orgs["id"]), lambda o: short_name(atlas, o, lang)),
         )
-        st.multiselect(
-            t("kinds", lang),
-            list(vocab.organisation_kinds),
-            key="kind",
-            format_func=lambda k: getattr(vocab.organisation_kinds[k], lang),
-            placeholder=t("all", lang),
-        )
-        names = dict(zip(orgs["id"], orgs["short_ja" if lang == "ja" else "short_en"], strict=True))
-        st.multiselect(
-            t("organisations", lang),
-            list(orgs["id"]),
-            key="org",
-            format_func=lambda o: names.get(o, o),
-            placeholder=t("all", lang),
-        )
+        for key, label, options, shown in choices:
+            st.multiselect(t(label, lang), options, key=key, format_func=shown, placeholder=t("all", lang))
         st.button(t("reset_filters", lang), on_click=_reset)
         st.toggle(t("presentation_mode", lang), key="present", help=t("presentation_help", lang))
         st.caption(t("share_link_hint", lang))

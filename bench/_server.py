@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard import paths
+from dashboard.core import paths
 
 APP = paths.DASHBOARD_DIR / "app.py"
 

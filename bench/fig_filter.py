@@ -10,9 +10,9 @@ from typing import Any
 
 from bench._browser import COUNT_JS, map_frame
 from bench._stats import summary
-from dashboard import paths
-from dashboard.data import load_atlas_partial
-from dashboard.filters import Filters, select
+from dashboard.core import paths
+from dashboard.core.data import load_atlas_partial
+from dashboard.core.filters import Filters, select
 
 A, B = (1987, 2025), (1988, 2025)  # ArrowRight on the lower thumb: CITYNET (1987) drops out
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._stats import summary
-from dashboard import paths
+from dashboard.core import paths
 
 
 def _full_run() -> tuple[float, int]:

@@ -8,9 +8,9 @@ from typing import Any
 
 from bench._browser import COUNT_JS, map_frame
 from bench._stats import ratio, summary
-from dashboard import paths
-from dashboard.data import load_atlas_partial
-from dashboard.filters import Filters, select
+from dashboard.core import paths
+from dashboard.core.data import load_atlas_partial
+from dashboard.core.filters import Filters, select
 
 SETTLE_S = 1.0  # "settled": the count stayed at the total this long
 
@@ -79,7 +79,7 @@ def open_until_markers(
 def run(ctx: dict[str, Any]) -> dict[str, Any]:
     from pathlib import Path
 
-    from dashboard.assets import ensure_static_assets
+    from dashboard.atlasmap.assets import ensure_static_assets
 
     expected = expected_points()
     ensure_static_assets(Path(__file__).resolve().parent / "static")  # must exist before the server starts

@@ -11,7 +11,7 @@ from typing import Any
 
 from bench._stats import ratio, summary, timed
 from bench.synthetic import synthetic_points
-from dashboard.mapping import DATA_LAYER_THRESHOLD, build_map, map_html, standalone_html
+from dashboard.atlasmap.builder import DATA_LAYER_THRESHOLD, build_map, map_html, standalone_html
 
 SIZES = (15, 2_500, 25_000, 100_000)
 BASELINE_CAP = 25_000  # one folium object per marker takes ~1 ms each: not measured above this

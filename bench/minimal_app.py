@@ -19,10 +19,10 @@ import folium.plugins  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from dashboard import assets  # noqa: E402
-from dashboard.data import load_atlas_partial  # noqa: E402
-from dashboard.filters import Filters, select  # noqa: E402
-from dashboard.mapping import _set_asset_links  # noqa: E402
+from dashboard.atlasmap import assets  # noqa: E402
+from dashboard.atlasmap.builder import _set_asset_links  # noqa: E402
+from dashboard.core.data import load_atlas_partial  # noqa: E402
+from dashboard.core.filters import Filters, select  # noqa: E402
 
 # Streamlit serves the static/ folder next to the main script: bench/static (not in git).
 assets.ensure_static_assets(Path(__file__).resolve().parent / "static")

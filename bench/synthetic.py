@@ -13,7 +13,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from dashboard.data import POINT_COLUMNS
+from dashboard.core.data import POINT_COLUMNS
 
 SOURCE = "synthetic-benchmark"
 SOURCE_TITLE = "Synthetic benchmark points (generated, not data)"
@@ -35,7 +35,7 @@ def synthetic_points(
     seed: int = 7,
     hostile_every: int = 0,
 ) -> pd.DataFrame:
-    """``n`` synthetic map points with every column of ``dashboard.data.POINT_COLUMNS``.
+    """``n`` synthetic map points with every column of ``dashboard.core.data.POINT_COLUMNS``.
 
     hostile_every: every k-th name is a script-injection string (for escaping tests); 0 = none.
     """

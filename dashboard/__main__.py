@@ -11,11 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from dashboard import paths
+from dashboard.core import paths
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from dashboard.data import validate
+    from dashboard.core.data import validate
 
     folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
     problems = validate(folder)
@@ -32,9 +32,9 @@ def _validate(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from dashboard.briefing import briefing_html
-    from dashboard.data import AtlasDataError, load_atlas
-    from dashboard.filters import from_query_params
+    from dashboard.core.data import AtlasDataError, load_atlas
+    from dashboard.core.filters import from_query_params
+    from dashboard.outputs.briefing import briefing_html
 
     folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
     try:

@@ -15,8 +15,9 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 
 import streamlit as st  # noqa: E402
 
-from dashboard import assets, ui  # noqa: E402
-from dashboard.i18n import t  # noqa: E402
+from dashboard.atlasmap import assets  # noqa: E402
+from dashboard.core.i18n import t  # noqa: E402
+from dashboard.shell import ui  # noqa: E402
 
 st.set_page_config(
     page_title="Climate Networks Atlas / 気候ネットワーク・アトラス",

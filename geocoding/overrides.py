@@ -8,7 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dashboard.schema import PartialDate, Slug
+from dashboard.core.schema import PartialDate, Slug
 
 
 class OverrideError(Exception):

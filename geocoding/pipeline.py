@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dashboard import paths
-from dashboard.schema import Geocoded
+from dashboard.core import paths
+from dashboard.core.schema import Geocoded
 
 from .cache import Cache, Entry, atomic_write_text
 from .gazetteer import City, Gazetteer, distance_km

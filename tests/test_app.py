@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import paths
+from dashboard.core import paths
 
 APP = str(paths.DASHBOARD_DIR / "app.py")
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"

@@ -1,4 +1,4 @@
-"""Offline map assets (dashboard.assets) and the committed world outline."""
+"""Offline map assets (dashboard.atlasmap.assets) and the committed world outline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from dashboard import assets, paths
+from dashboard.atlasmap import assets
+from dashboard.core import paths
 
 
 def test_ensure_static_assets_copies_exactly_the_map_assets(tmp_path):
@@ -99,7 +100,7 @@ def test_world_outline_origin_matches_the_file():
 def test_every_organisation_has_its_own_stable_colour():
     import yaml
 
-    from dashboard import colours
+    from dashboard.core import colours
 
     ids = [
         o["id"] for o in yaml.safe_load((paths.SHIPPED_DATA_DIR / "organisations.yaml").read_text("utf-8"))

@@ -1,4 +1,4 @@
-"""The briefing pack (dashboard.briefing) and ``python -m dashboard export``, checked as text.
+"""The briefing pack (dashboard.outputs.briefing) and ``python -m dashboard export``, checked as text.
 
 The browser test in tests/browser/test_briefing_offline.py opens the same file from file:// with
 the network blocked and counts what is drawn; here we check what the file holds.
@@ -15,9 +15,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import mapping, paths
 from dashboard.__main__ import main
-from dashboard.briefing import (
+from dashboard.atlasmap import builder as mapping
+from dashboard.core import paths
+from dashboard.core.data import load_atlas
+from dashboard.core.filters import Filters, select
+from dashboard.outputs.briefing import (
     briefing_html,
     compare_groups,
     compared_organisations,
@@ -25,8 +28,6 @@ from dashboard.briefing import (
     headline_numbers,
     html_table,
 )
-from dashboard.data import load_atlas
-from dashboard.filters import Filters, select
 
 DAY = date(2025, 3, 14)
 SRCDOC = re.compile(r'<iframe class="map"[^>]*srcdoc="([^"]*)"')

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.compare import (
+from dashboard.core.compare import (
     ATTRIBUTES,
     compare_csv,
     compare_markdown,
@@ -20,8 +20,8 @@ from dashboard.compare import (
     safe_csv,
     shared_themes,
 )
-from dashboard.data import Atlas, load_atlas
-from dashboard.export_csv import neutralise, safe_csv_bytes
+from dashboard.core.data import Atlas, load_atlas
+from dashboard.core.export_csv import neutralise, safe_csv_bytes
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 SCRIPT = "<script>alert(1)</script>"

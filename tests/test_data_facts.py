@@ -13,8 +13,8 @@ from functools import cache
 import pytest
 import yaml
 
-from dashboard import paths
-from dashboard.schema import (
+from dashboard.core import paths
+from dashboard.core.schema import (
     Event,
     Member,
     MembershipCount,

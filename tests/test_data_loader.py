@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import paths
-from dashboard.data import AtlasDataError, load_atlas, validate
+from dashboard.core import paths
+from dashboard.core.data import AtlasDataError, load_atlas, validate
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 
@@ -248,7 +248,7 @@ def test_validate_command_exit_status(data: Path):
 
 
 def test_partial_load_leaves_out_bad_entries_and_what_depends_on_them(data: Path):
-    from dashboard.data import load_atlas_partial
+    from dashboard.core.data import load_atlas_partial
 
     edit(data / "organisations.yaml", "kind: national-node", "kind: no-such-kind")
     atlas, problems = load_atlas_partial(data)

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from dashboard import paths, schema
 from dashboard.__main__ import build_parser as dashboard_parser
+from dashboard.core import paths, schema
 from geocoding.cli import build_parser as geocoding_parser
 
 README = (paths.ROOT / "README.md").read_text(encoding="utf-8")

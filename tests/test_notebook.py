@@ -1,6 +1,6 @@
 """The explainer notebook: stored without outputs, runs top to bottom headless with no error and shows
 the map, the figures and the widgets with nothing loaded from a CDN; and its helper module
-(dashboard.notebook_widgets) tested directly, without a kernel."""
+(dashboard.outputs.notebook) tested directly, without a kernel."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dashboard import paths
-from dashboard.compare import compare_table
-from dashboard.data import load_atlas
-from dashboard.figures import membership_figure, timeline_figure
-from dashboard.filters import YEAR_MAX, YEAR_MIN, Filters, select
-from dashboard.mapping import marker_count
+from dashboard.atlasmap.builder import marker_count
+from dashboard.core import paths
+from dashboard.core.compare import compare_table
+from dashboard.core.data import load_atlas
+from dashboard.core.figures import membership_figure, timeline_figure
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, select
 
 NOTEBOOK = paths.ROOT / "notebooks" / "explainer.ipynb"
 CDN_HOSTS = ("cdn.jsdelivr", "cdnjs", "unpkg", "code.jquery", "cdn.plot.ly", "bootstrapcdn")
@@ -55,8 +55,9 @@ def test_notebook_imports_the_dashboard_modules_not_streamlit():
     code = "\n".join(sources)
     assert not re.search(r"^\s*(import|from)\s+streamlit", code, re.MULTILINE)
     assert re.match(r'^LANG = "ja"', sources[0]), "the first code cell must set LANG (default ja)"
-    for module in ("dashboard.mapping", "dashboard.figures", "dashboard.tables", "dashboard.compare",
-                   "dashboard.filters", "dashboard.notebook_widgets", "geocoding"):  # fmt: skip
+    for module in ("dashboard.atlasmap.builder", "dashboard.core.figures", "dashboard.core.tables",
+                   "dashboard.core.compare", "dashboard.core.filters", "dashboard.outputs.notebook",
+                   "geocoding"):  # fmt: skip
         assert f"from {module} import" in code, f"the notebook does not use {module}"
     defined = [s for s in sources if re.search(r"^\s*(def|class)\s", s, re.MULTILINE)]
     assert not defined, "logic belongs in the modules, not in cells"
@@ -221,7 +222,7 @@ def test_no_output_loads_from_a_cdn(executed):
 # ---------------------------------------------------------------------------------- the helper module
 @pytest.fixture
 def explorer(atlas):
-    from dashboard.notebook_widgets import Explorer
+    from dashboard.outputs.notebook import Explorer
 
     return Explorer(atlas, "ja", show=False)
 
@@ -272,7 +273,7 @@ def test_set_redraws_once(explorer):
 
 
 def test_an_empty_selection_says_so_and_still_draws(explorer):
-    from dashboard.i18n import t
+    from dashboard.core.i18n import t
 
     explorer.set(years=(2020, YEAR_MAX), organisations=("iclei",))  # ICLEI was founded in 1990
     assert explorer.selection.empty
@@ -281,7 +282,7 @@ def test_an_empty_selection_says_so_and_still_draws(explorer):
 
 
 def test_english_labels_and_unknown_language(atlas):
-    from dashboard.notebook_widgets import Explorer
+    from dashboard.outputs.notebook import Explorer
 
     ex = Explorer(atlas, "en", show=False)
     assert ex.years.description == "Founding year"
@@ -293,7 +294,7 @@ def test_english_labels_and_unknown_language(atlas):
 
 
 def test_relations_table_reads_parent_and_relations(atlas):
-    from dashboard.notebook_widgets import relations_table
+    from dashboard.outputs.notebook import relations_table
 
     table = relations_table(atlas, "en")
     expected = sum(bool(o.parent) + len(o.relations) for o in atlas.organisation_records.values())
@@ -307,7 +308,7 @@ def test_relations_table_reads_parent_and_relations(atlas):
 
 
 def test_query_chain_runs_from_the_address_as_written_to_the_city(atlas, tmp_path):
-    from dashboard.notebook_widgets import outcomes_table, query_chain_table
+    from dashboard.outputs.notebook import outcomes_table, query_chain_table
     from geocoding import Cache, Gazetteer, Pipeline, read_targets
 
     gazetteer = Gazetteer()
@@ -326,7 +327,7 @@ def test_query_chain_runs_from_the_address_as_written_to_the_city(atlas, tmp_pat
 
 
 def test_precision_table_lists_the_levels_best_first():
-    from dashboard.notebook_widgets import precision_table
+    from dashboard.outputs.notebook import precision_table
 
     assert list(precision_table("en")["Precision"]) == ["address", "street", "postcode", "city", "country"]
 
@@ -334,7 +335,7 @@ def test_precision_table_lists_the_levels_best_first():
 def test_offline_plotly_emits_only_the_plotly_mime_type(atlas):
     import plotly.io as pio
 
-    from dashboard.notebook_widgets import use_offline_plotly
+    from dashboard.outputs.notebook import use_offline_plotly
 
     old = pio.renderers.default
     try:
@@ -347,7 +348,7 @@ def test_offline_plotly_emits_only_the_plotly_mime_type(atlas):
 
 
 def test_notebook_map_refuses_a_cdn_link(monkeypatch, atlas):
-    from dashboard import notebook_widgets
+    from dashboard.outputs import notebook as notebook_widgets
 
     page = notebook_widgets.notebook_map(atlas.points, "en")
     assert not _cdn(page.data)
@@ -365,7 +366,7 @@ def test_notebook_map_refuses_a_cdn_link(monkeypatch, atlas):
 def test_table_view_keeps_line_breaks_and_escapes_cells():
     import pandas as pd
 
-    from dashboard.notebook_widgets import table_view
+    from dashboard.outputs.notebook import table_view
 
     df = pd.DataFrame({"<b>col</b>": ["mission [src]\nvision [src]", "<script>alert(1)</script>", None]})
     page = table_view(df).to_html()

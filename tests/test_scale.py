@@ -10,8 +10,14 @@ import re
 import pytest
 
 from bench.synthetic import HOSTILE, SOURCE, SOURCE_TITLE, synthetic_points
-from dashboard.data import POINT_COLUMNS
-from dashboard.mapping import DATA_LAYER_THRESHOLD, build_map, map_html, marker_count, standalone_html
+from dashboard.atlasmap.builder import (
+    DATA_LAYER_THRESHOLD,
+    build_map,
+    map_html,
+    marker_count,
+    standalone_html,
+)
+from dashboard.core.data import POINT_COLUMNS
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import assets, paths
+from dashboard.atlasmap import assets
+from dashboard.core import paths
 
 ROOT = paths.ROOT
 PY_FILES = sorted(p for p in paths.DASHBOARD_DIR.rglob("*.py") if "static" not in p.parts)
@@ -53,7 +54,7 @@ def test_st_html_only_ever_gets_the_constant_presentation_css():
         arg = call.args[0] if call.args else None
         assert isinstance(arg, ast.Name), f"{path.name}:{call.lineno}: st.html with a non-constant argument"
         assert arg.id == "PRESENTATION_CSS", f"{path.name}:{call.lineno}: st.html({arg.id})"
-    from dashboard import ui
+    from dashboard.shell import ui
 
     assert ui.PRESENTATION_CSS.strip().startswith("<style>")
     assert ui.PRESENTATION_CSS.strip().endswith("</style>")

@@ -1,4 +1,4 @@
-"""dashboard.ui.folium_component_args sends the map component exactly what st_folium would.
+"""dashboard.shell.ui.folium_component_args sends the map component exactly what st_folium would.
 
 The map page calls streamlit-folium's component with arguments computed once per selection
 (ui.atlas_map) instead of st_folium re-rendering the map on every rerun; this pins that shortcut to
@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 import streamlit_folium
 
-from dashboard import ui
-from dashboard.data import load_atlas_partial
-from dashboard.filters import Filters, select
-from dashboard.mapping import build_map
+from dashboard.atlasmap.builder import build_map
+from dashboard.core.data import load_atlas_partial
+from dashboard.core.filters import Filters, select
+from dashboard.shell import ui
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard.data import load_atlas
-from dashboard.filters import LANGS, YEAR_MAX, YEAR_MIN, Filters, from_query_params, to_query_params
+from dashboard.core.data import load_atlas
+from dashboard.core.filters import LANGS, YEAR_MAX, YEAR_MIN, Filters, from_query_params, to_query_params
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")

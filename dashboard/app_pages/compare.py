@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import ui
-from dashboard.compare import compare_csv, compare_markdown, comparison
-from dashboard.figures import short_name
-from dashboard.i18n import t
+from dashboard.core.compare import compare_csv, compare_markdown, comparison
+from dashboard.core.figures import short_name
+from dashboard.core.i18n import t
+from dashboard.shell import ui
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang

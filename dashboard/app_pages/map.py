@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import ui
-from dashboard.i18n import t
-from dashboard.mapping import points_at
+from dashboard.atlasmap.builder import points_at
+from dashboard.core.i18n import t
+from dashboard.shell import ui
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang

@@ -4,10 +4,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import ui
-from dashboard.figures import membership_figure, undated_counts
-from dashboard.i18n import t
-from dashboard.tables import membership_table
+from dashboard.core.figures import membership_figure, undated_counts
+from dashboard.core.i18n import t
+from dashboard.core.tables import membership_table
+from dashboard.shell import ui
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang

@@ -5,9 +5,9 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard import ui
-from dashboard.i18n import t
-from dashboard.tables import headline_numbers
+from dashboard.core.i18n import t
+from dashboard.core.tables import headline_numbers
+from dashboard.shell import ui
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
@@ -35,7 +35,7 @@ ui.csv_download(table, "organisations.csv", lang, key="dl_orgs")
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _briefing(_atlas, key: tuple) -> bytes:  # key: the filters, the data stamp, the date
-    from dashboard.briefing import briefing_html
+    from dashboard.outputs.briefing import briefing_html
 
     return briefing_html(_atlas, key[0], today=key[2]).encode("utf-8")
 

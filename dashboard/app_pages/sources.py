@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import ui
-from dashboard.i18n import t
-from dashboard.tables import disagreements_table, sources_table
+from dashboard.core.i18n import t
+from dashboard.core.tables import disagreements_table, sources_table
+from dashboard.shell import ui
 
 ctx = ui.context()
 atlas, lang = ctx.atlas, ctx.lang

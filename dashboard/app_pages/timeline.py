@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard import ui
-from dashboard.figures import timeline_figure
-from dashboard.i18n import t
-from dashboard.tables import events_table
+from dashboard.core.figures import timeline_figure
+from dashboard.core.i18n import t
+from dashboard.core.tables import events_table
+from dashboard.shell import ui
 
 ctx = ui.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from bench._server import streamlit_server
-from dashboard import mapping, paths
+from dashboard.atlasmap import builder as mapping
+from dashboard.core import paths
 from tests.browser.pageutil import FILTERS_FALLBACK_S
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (re-exported for other test files)
 

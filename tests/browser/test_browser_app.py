@@ -11,12 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard import paths
-from dashboard.compare import comparison
-from dashboard.data import load_atlas
-from dashboard.figures import membership_figure, timeline_figure
-from dashboard.filters import Filters, select
-from dashboard.i18n import t
+from dashboard.core import paths
+from dashboard.core.compare import comparison
+from dashboard.core.data import load_atlas
+from dashboard.core.figures import membership_figure, timeline_figure
+from dashboard.core.filters import Filters, select
+from dashboard.core.i18n import t
 from tests.browser.pageutil import (
     FILTERS_FALLBACK_S,
     chips,

@@ -13,10 +13,10 @@ import sys
 
 import pytest
 
-from dashboard import paths
-from dashboard.data import load_atlas
-from dashboard.filters import Filters, select
-from dashboard.i18n import t
+from dashboard.core import paths
+from dashboard.core.data import load_atlas
+from dashboard.core.filters import Filters, select
+from dashboard.core.i18n import t
 from tests.browser.pageutil import goto, map_state, poll, rounded, settled_map_state
 
 pytestmark = pytest.mark.browser

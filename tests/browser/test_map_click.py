@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.data import load_atlas
-from dashboard.filters import Filters, select
-from dashboard.i18n import t
+from dashboard.core.data import load_atlas
+from dashboard.core.filters import Filters, select
+from dashboard.core.i18n import t
 from tests.browser.pageutil import goto, map_frame, poll, settled_map_state
 
 pytestmark = pytest.mark.browser

@@ -1,7 +1,8 @@
 """Offline map assets: Leaflet, its marker-cluster plugin, jQuery and the world outline. Streamlit-free.
 
 The JavaScript and CSS come from the PyPI packages ``xstatic-leaflet``, ``xstatic-leaflet-markercluster``
-and ``xstatic-jquery``; the world outline is committed in ``dashboard/assets/`` (see its ORIGIN file).
+and ``xstatic-jquery``; the world outline is committed in ``dashboard/atlasmap/browser/``
+(see its ORIGIN file).
 
 Two ways to use them:
 
@@ -26,7 +27,7 @@ import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_markercluster
 
-from dashboard import paths
+from dashboard.core import paths
 
 STATIC_URL = "/app/static"  # where Streamlit serves paths.STATIC_DIR
 WORLD_OUTLINE = "world-110m.json"
@@ -109,7 +110,7 @@ def ensure_static_assets(static_dir: Path | None = None) -> Path:
         if not src.is_file():
             raise FileNotFoundError(
                 f"map asset {name!r} not found at {src}; reinstall the xstatic packages "
-                "(pip install -r requirements) or rebuild the outline (dashboard/assets/build_world.py)"
+                "(make install) or rebuild the outline (dashboard/atlasmap/browser/build_world.py)"
             )
         dest = target / name
         if not _up_to_date(src, dest):

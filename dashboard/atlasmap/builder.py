@@ -2,7 +2,7 @@
 
 :func:`build_map` takes the points DataFrame built by the loader and returns a ``folium.Map``:
 
-* every point a small circle coloured by organisation (:mod:`dashboard.colours`), one clustered
+* every point a small circle coloured by organisation (:mod:`dashboard.core.colours`), one clustered
   layer per organisation, switchable in the layer control, a legend, a fullscreen control that needs
   no plugin download, fitted to the points;
 * underneath, the country outlines (Natural Earth 1:110m, committed in ``dashboard/assets``) so the
@@ -17,7 +17,7 @@ compact JSON array per organisation from which the browser creates the circle ma
 the popups and tooltips on demand with the same labels, escaping every value in JavaScript.
 
 Assets: ``assets="served"`` links Leaflet, the marker-cluster plugin and jQuery at absolute
-``/app/static/...`` URLs (see :func:`dashboard.assets.ensure_static_assets`); ``assets="inline"``
+``/app/static/...`` URLs (see :func:`dashboard.atlasmap.assets.ensure_static_assets`); ``assets="inline"``
 puts their code into the page, for a standalone HTML file (:func:`standalone_html`).
 """
 
@@ -36,8 +36,8 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
 
-from dashboard import assets as atlas_assets
-from dashboard.colours import org_colour, text_colour
+from dashboard.atlasmap import assets as atlas_assets
+from dashboard.core.colours import org_colour, text_colour
 
 Lang = Literal["ja", "en"]
 AssetMode = Literal["served", "inline"]
@@ -804,7 +804,7 @@ def build_map(
     layer: "objects" (one folium object per marker), "data" (data-driven layer) or "auto":
         objects up to ``threshold`` points, data above.
     basemap: add the online basemap as an optional layer (it fails quietly offline).
-    colours: org id -> "#RRGGBB" to override dashboard.colours for some organisations.
+    colours: org id -> "#RRGGBB" to override dashboard.core.colours for some organisations.
     Rows without valid coordinates are left out. Raises ValueError if a needed column is missing.
     """
     if lang not in LABELS:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.compare import relations_text, secretariat_text, status_text
-from dashboard.data import Atlas, nn
-from dashboard.figures import latest_membership, short_name
-from dashboard.filters import Selection
-from dashboard.i18n import pick, t
-from dashboard.mapping import PRECISION_LABELS
+from dashboard.atlasmap.builder import PRECISION_LABELS
+from dashboard.core.compare import relations_text, secretariat_text, status_text
+from dashboard.core.data import Atlas, nn
+from dashboard.core.figures import latest_membership, short_name
+from dashboard.core.filters import Selection
+from dashboard.core.i18n import pick, t
 
 
 def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:

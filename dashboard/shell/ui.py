@@ -18,11 +18,13 @@ from branca.element import MacroElement
 from folium.template import Template
 from streamlit_folium import generate_js_hash
 
-from dashboard import mapping, paths, tables
-from dashboard.data import Atlas, Problem, load_atlas_partial, nn
-from dashboard.export_csv import safe_csv_bytes
-from dashboard.figures import short_name
-from dashboard.filters import (
+from dashboard.atlasmap import builder as mapping
+from dashboard.atlasmap.builder import safe_url, standalone_html
+from dashboard.core import paths, tables
+from dashboard.core.data import Atlas, Problem, load_atlas_partial, nn
+from dashboard.core.export_csv import safe_csv_bytes
+from dashboard.core.figures import short_name
+from dashboard.core.filters import (
     YEAR_MAX,
     YEAR_MIN,
     Filters,
@@ -31,8 +33,7 @@ from dashboard.filters import (
     select,
     to_query_params,
 )
-from dashboard.i18n import pick, t
-from dashboard.mapping import safe_url, standalone_html
+from dashboard.core.i18n import pick, t
 
 _DATA_FILES = (
     paths.VOCABULARY,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dashboard.data import Atlas
-from dashboard.i18n import t
+from dashboard.core.data import Atlas
+from dashboard.core.i18n import t
 
 YEAR_MIN, YEAR_MAX = 1987, 2025
 LANGS = ("ja", "en")

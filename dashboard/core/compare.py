@@ -17,11 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.data import Atlas
-from dashboard.export_csv import neutralise, safe_csv, safe_csv_bytes
-from dashboard.figures import format_partial_date, latest_membership, qualifier_text, row_labels
-from dashboard.i18n import t
-from dashboard.schema import Text
+from dashboard.core.data import Atlas
+from dashboard.core.export_csv import neutralise, safe_csv, safe_csv_bytes
+from dashboard.core.figures import format_partial_date, latest_membership, qualifier_text, row_labels
+from dashboard.core.i18n import t
+from dashboard.core.schema import Text
 
 __all__ = [
     "ATTRIBUTES",

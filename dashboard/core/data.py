@@ -18,8 +18,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dashboard import paths
-from dashboard.schema import (
+from dashboard.core import paths
+from dashboard.core.schema import (
     Event,
     Geocoded,
     Member,

@@ -7,7 +7,7 @@ TopoJSON by the npm package ``world-atlas``; converted to GeoJSON with ``topojso
 
 Run (needs node and npm, which reach the npm registry)::
 
-    .venv/bin/python dashboard/assets/build_world.py
+    .venv/bin/python dashboard/atlasmap/browser/build_world.py
 
 Re-running with the same package versions gives the same file (same sha256).
 """
@@ -124,7 +124,7 @@ def main() -> int:
                 f" coordinates rounded to {DECIMALS} decimals, repeated points dropped,"
                 " rings cut at the antimeridian made continuous (lon 180..190),"
                 " properties reduced to name and id (ISO 3166-1 numeric)",
-                "command: .venv/bin/python dashboard/assets/build_world.py",
+                "command: .venv/bin/python dashboard/atlasmap/browser/build_world.py",
                 f"built: {dt.date.today().isoformat()}",
                 f"features: {len(collection['features'])}",
                 f"sha256: {sha}",

@@ -19,11 +19,11 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.colours import org_colour
-from dashboard.data import Atlas, nn
-from dashboard.filters import YEAR_MAX, YEAR_MIN
-from dashboard.i18n import pick, t
-from dashboard.schema import parse_partial_date
+from dashboard.core.colours import org_colour
+from dashboard.core.data import Atlas, nn
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN
+from dashboard.core.i18n import pick, t
+from dashboard.core.schema import parse_partial_date
 
 # 1987–2025 with half a year either side, so a marker on 1987 or 2025 is drawn whole
 X_RANGE = (f"{YEAR_MIN - 1}-07-01", f"{YEAR_MAX + 1}-06-30")

@@ -28,13 +28,13 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.compare import comparison
-from dashboard.data import Atlas, nn
-from dashboard.figures import membership_figure, timeline_figure
-from dashboard.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
-from dashboard.i18n import pick, t
-from dashboard.mapping import safe_url, standalone_html
-from dashboard.tables import (
+from dashboard.atlasmap.builder import safe_url, standalone_html
+from dashboard.core.compare import comparison
+from dashboard.core.data import Atlas, nn
+from dashboard.core.figures import membership_figure, timeline_figure
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
+from dashboard.core.i18n import pick, t
+from dashboard.core.tables import (
     headline_numbers,
     organisations_table,
     sources_table,

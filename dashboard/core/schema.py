@@ -1,7 +1,7 @@
 """Typed records for every data file (pydantic). Streamlit-free.
 
 Cross-file checks (does a source id exist, is a country in the vocabulary) live in
-``dashboard.data``; these models check what one entry can check on its own.
+``dashboard.core.data``; these models check what one entry can check on its own.
 """
 
 from __future__ import annotations

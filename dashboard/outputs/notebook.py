@@ -9,7 +9,7 @@ Streamlit-free; imports ipywidgets and IPython only when the explorer is built.
   :func:`notebook_map` (the folium map with Leaflet inlined, refused if a CDN link slipped in);
 * :class:`Explorer`: a year range slider, a region picker and an organisation picker that redraw
   the map, the timeline and the membership chart in place. The selection is
-  :func:`dashboard.filters.select`, the very logic the dashboard's sidebar uses.
+  :func:`dashboard.core.filters.select`, the very logic the dashboard's sidebar uses.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dashboard.data import Atlas
-from dashboard.figures import membership_figure, short_name, timeline_figure
-from dashboard.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
-from dashboard.i18n import t
-from dashboard.mapping import PRECISION_LABELS, build_map
+from dashboard.atlasmap.builder import PRECISION_LABELS, build_map
+from dashboard.core.data import Atlas
+from dashboard.core.figures import membership_figure, short_name, timeline_figure
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
+from dashboard.core.i18n import t
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -210,7 +210,8 @@ def notebook_map(points: pd.DataFrame, lang: str = "ja", **kwargs: Any) -> HTML:
     """The atlas map for Jupyter: Leaflet, its plugin, jQuery and the outlines inlined (no network).
 
     Returns an ``IPython.display.HTML`` (folium's own iframe); ``kwargs`` go to
-    :func:`dashboard.mapping.build_map`. Raises RuntimeError if the page would load anything over the network.
+    :func:`dashboard.atlasmap.builder.build_map`.
+    Raises RuntimeError if the page would load anything over the network.
     """
     from IPython.display import HTML
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_DIR = ROOT / "dashboard"
 SHIPPED_DATA_DIR = ROOT / "data"
 STATIC_DIR = DASHBOARD_DIR / "static"  # served by Streamlit at /app/static/ (filled at start, not in git)
-ASSETS_DIR = DASHBOARD_DIR / "assets"  # small committed assets (world outline) copied into STATIC_DIR
+# the map's committed browser files, copied into STATIC_DIR
+ASSETS_DIR = DASHBOARD_DIR / "atlasmap" / "browser"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 EXTERNAL_FACTS = ROOT.parent / "shared" / "reference" / "external-facts.csv"
 

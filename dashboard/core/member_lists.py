@@ -13,7 +13,7 @@ A CSV (UTF-8) with a header and one row per member::
   coordinates given win over the city;
 * optional: ``name_ja``, ``city_ja``, ``as_of`` (a row's own date; else the ``as_of`` argument).
 
-Every row becomes a row of ``dashboard.data.POINT_COLUMNS`` with ``point_type`` "member", the
+Every row becomes a row of ``dashboard.core.data.POINT_COLUMNS`` with ``point_type`` "member", the
 organisation's names from the atlas, and the file as its ``source``. A bad row is left out and
 reported as a ``Problem`` naming the file, the line and the field; the other rows still load.
 """
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dashboard.data import POINT_COLUMNS, Atlas, Problem, _read_text, _short
+from dashboard.core.data import POINT_COLUMNS, Atlas, Problem, _read_text, _short
 
 if TYPE_CHECKING:
     from geocoding import Gazetteer
@@ -82,7 +82,7 @@ def load_member_list(
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a member list CSV into map points for ``organisation`` (an organisation id of ``atlas``).
 
-    Returns (points with the columns of ``dashboard.data.POINT_COLUMNS``, problems). Rows with a
+    Returns (points with the columns of ``dashboard.core.data.POINT_COLUMNS``, problems). Rows with a
     problem are left out; a file-level problem (missing file, not UTF-8, no name/country column,
     unknown organisation) returns no points. ``as_of`` dates rows that have no ``as_of`` cell;
     rows with neither get a warning (the atlas shows every row's date). ``gazetteer``: a

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.data import nn
+from dashboard.core.data import nn
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

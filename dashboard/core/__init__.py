@@ -1,0 +1,1 @@
+"""The Streamlit-free core: data, filters, figures, comparisons, tables, text and escaping."""

@@ -1,0 +1,1 @@
+"""The Streamlit app shell: the only package (besides app.py and the page scripts) that imports Streamlit."""

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from dashboard.core import paths
+from geocoding.files import atomic_write_text
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -78,10 +79,7 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         out = out / "briefing.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(out)  # atomic: a failed export never leaves half a file behind
+    atomic_write_text(out, page)  # a failed export never leaves half a file behind
     print(
         f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): open it in a browser, no internet needed."
     )

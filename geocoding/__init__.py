@@ -16,7 +16,7 @@ _WHERE = {
     "Cache": "cache",
     "CacheError": "cache",
     "Entry": "cache",
-    "atomic_write_text": "cache",
+    "atomic_write_text": "files",
     "BBox": "gazetteer",
     "City": "gazetteer",
     "Gazetteer": "gazetteer",
@@ -88,7 +88,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .cache import Cache, CacheError, Entry, atomic_write_text
+    from .cache import Cache, CacheError, Entry
+    from .files import atomic_write_text
     from .gazetteer import BBox, City, Gazetteer, distance_km
     from .online import (
         NetworkUnavailableError,

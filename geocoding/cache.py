@@ -10,12 +10,12 @@ A file that cannot be read stops the run and is left exactly as it is.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .text import PRECISIONS, precision_rank
+from .files import atomic_write_text
+from .records import PRECISIONS
+from .text import precision_rank
 
 FORMAT = "atlas-geocoding-cache"
 VERSION = 1
@@ -152,18 +152,3 @@ def _corrupt(path: Path, why: str) -> str:
         "repair it (git diff / git checkout shows the committed version) or move it away to start an "
         "empty cache, then run again."
     )
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

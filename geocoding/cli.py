@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dashboard.core import paths
-
+from . import paths
 from .cache import Cache, CacheError
 from .gazetteer import Gazetteer
 from .overrides import OverrideError, load_overrides

@@ -257,7 +257,7 @@ class Gazetteer:
         """
         if self.index_path is None or not self._memo_dirty:
             return False
-        from .cache import atomic_write_text
+        from .files import atomic_write_text
 
         data = {
             "format": INDEX_FORMAT,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dashboard.core.schema import PartialDate, Slug
+from .records import PartialDate, Precision, Slug
 
 
 class OverrideError(Exception):
@@ -21,7 +20,7 @@ class Override(BaseModel):
     id: Slug  # an office or member id
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
-    precision: Literal["address", "street", "postcode", "city", "country"]
+    precision: Precision
     # where the coordinate comes from: a URL or an id from sources.yaml
     source: str = Field(min_length=1)
     note: str | None = None

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dashboard.core import paths
-from dashboard.core.schema import Geocoded
-
-from .cache import Cache, Entry, atomic_write_text
+from . import paths
+from .cache import Cache, Entry
+from .files import atomic_write_text
 from .gazetteer import City, Gazetteer, distance_km
 from .overrides import Override
-from .text import PRECISIONS, Query, build_queries, fold, precision_rank
+from .records import PRECISIONS, Geocoded, city_key
+from .text import Query, build_queries, fold, precision_rank
 
 if TYPE_CHECKING:
     from .online import OnlineGeocoder
@@ -84,7 +84,8 @@ def iso_utc(moment: dt.datetime) -> str:
 
 # ---------------------------------------------------------------- inputs
 def read_targets(data_dir: Path, gazetteer: Gazetteer) -> list[Target]:
-    """Offices then members, in file order. Raises InputError naming file, row and field."""
+    """Offices, members, then the member lists' cities, in file order. Raises InputError naming
+    file, row and field."""
     targets: list[Target] = []
     seen: dict[str, str] = {}
     for name, has_address in ((paths.OFFICES, True), (paths.MEMBERS, False)):
@@ -124,7 +125,39 @@ def read_targets(data_dir: Path, gazetteer: Gazetteer) -> list[Target]:
                         city_ja=(row.get("city_ja") or "").strip() or None,
                     )
                 )
+    targets.extend(_member_list_targets(data_dir, gazetteer))
     return targets
+
+
+def _member_list_targets(data_dir: Path, gazetteer: Gazetteer) -> list[Target]:
+    """The cities of the member lists (``member-lists/*.csv``) whose rows give no coordinates: one
+    target per city (``city_key``), however many lists and rows name it."""
+    targets: dict[str, Target] = {}
+    for path in paths.member_list_files(data_dir):
+        label = f"{paths.MEMBER_LISTS}/{path.name}"
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = [c for c in ("city", "country") if c not in (reader.fieldnames or [])]
+            if missing:
+                raise InputError(f"{path}: no column {', '.join(missing)} in the header")
+            for row in reader:
+                line = reader.line_num
+                if (row.get("latitude") or "").strip() or not any((v or "").strip() for v in row.values()):
+                    continue  # placed by the list itself, or a blank line
+                for col in ("city", "country"):
+                    if not (row.get(col) or "").strip():
+                        raise InputError(f"{path}, row {line}, field {col}: empty")
+                iso = gazetteer.country_code(row["country"])
+                if iso is None:
+                    raise InputError(
+                        f"{path}, row {line}, field country: {row['country']!r} is not a country "
+                        "(write an ISO 3166-1 alpha-2 code such as JP)"
+                    )
+                key = city_key(row["city"], iso)
+                if key not in targets:
+                    city_ja = (row.get("city_ja") or "").strip() or None
+                    targets[key] = Target(key, label, line, row["city"].strip(), iso, None, city_ja)
+    return list(targets.values())
 
 
 def read_previous(path: Path) -> dict[str, dict[str, str]]:
@@ -205,15 +238,15 @@ class Pipeline:
             if following is None or best[0].rank >= precision_rank(following.precision):
                 break
         if best is not None and best[0].rank >= precision_rank("city"):
-            outcome.row = self._row(target, best[0], best[1].display)
+            outcome.row = self._row(target, best[0], best[1].display, city)
             return outcome
 
         gaz = self._gazetteer(target, city)
         if gaz is not None:
-            outcome.row = self._row(target, gaz, gaz.query)
+            outcome.row = self._row(target, gaz, gaz.query, city)
             return outcome
         if best is not None:  # coarser than a city, but checked and better than nothing
-            outcome.row = self._row(target, best[0], best[1].display)
+            outcome.row = self._row(target, best[0], best[1].display, city)
             return outcome
         outcome.failure = self._why_not(target, city, outcome)
         return outcome
@@ -265,7 +298,8 @@ class Pipeline:
                 f"{self.gazetteer.country_name(target.country)}: latitude and longitude swapped?"
             )
             return outcome
-        outcome.row = self._row(target, entry, entry.query)
+        city = self.gazetteer.city(target.city, target.country, target.city_ja)
+        outcome.row = self._row(target, entry, entry.query, city)
         return outcome
 
     def _nominatim(self, target: Target, query: Query) -> Entry | None:
@@ -372,7 +406,9 @@ class Pipeline:
             parts.append("Nominatim found nothing that passed the checks")
         return "; ".join(parts) + f": add an entry to {paths.GEOCODING_OVERRIDES} with its source"
 
-    def _row(self, target: Target, entry: Entry, query: str) -> dict[str, Any]:
+    def _row(self, target: Target, entry: Entry, query: str, city: City | None) -> dict[str, Any]:
+        """A geocoded.csv row; ``geonameid`` is the gazetteer's id for the target's city, which makes
+        a city one identity across networks (whichever provider gave the coordinates)."""
         return {
             "id": target.id,
             "latitude": round(float(entry.latitude), 6),
@@ -382,6 +418,7 @@ class Pipeline:
             "query": query,
             "place": entry.place,
             "geocoded_at": entry.checked_at,
+            "geonameid": city.geonameid if city is not None else None,
         }
 
     # ------------------------------------------------------------ all rows

@@ -13,7 +13,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-PRECISIONS = ("address", "street", "postcode", "city", "country")  # best first
+from .records import PRECISIONS  # best first
+
 _RANK = {p: len(PRECISIONS) - i for i, p in enumerate(PRECISIONS)}  # address 5 ... country 1
 
 

@@ -344,7 +344,7 @@ def test_a_run_killed_while_waiting_for_the_network_leaves_old_output_and_cached
 
 # ---------------------------------------------------------------------------------- disk full
 class DiskFull:
-    """Makes ``os.fdopen(..., "w")`` hand out files that fill the disk from write number ``after``+1.
+    """Makes ``os.fdopen(..., "w"|"wb")`` hand out files that fill the disk from write number ``after``+1.
 
     Such a file writes half of what it is given, then raises OSError(ENOSPC), as a full disk does,
     so the real ``atomic_write_text`` has to cope with a half-written temporary file.
@@ -376,7 +376,7 @@ class DiskFull:
 def test_disk_full_while_caching_keeps_what_was_saved_and_the_old_output(
     gazetteer, clock, data, capsys, monkeypatch
 ):
-    monkeypatch.setattr("geocoding.cache.os.fdopen", DiskFull(after=3))
+    monkeypatch.setattr("geocoding.files.os.fdopen", DiskFull(after=3))
     fake = FakeGeocoder(
         answers={
             "Kaiser-Friedrich-Str. 7, 53113, Bonn, Germany": location(*NEAR_BONN, "Bonn", country_code="de")
@@ -407,7 +407,7 @@ def test_disk_full_while_writing_the_output_keeps_the_old_file(gazetteer, clock,
         encoding="utf-8",
     )
     disk = DiskFull(after=1)  # the cache write for Freiburg succeeds, geocoded.csv does not fit
-    monkeypatch.setattr("geocoding.cache.os.fdopen", disk)
+    monkeypatch.setattr("geocoding.files.os.fdopen", disk)
     code = run(gazetteer, clock, None, "--offline")
     out = capsys.readouterr()
     assert code == 2

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import xstatic.pkg.jquery as xs_jquery
@@ -28,6 +26,7 @@ import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_markercluster
 
 from dashboard.core import paths
+from geocoding.files import atomic_write_bytes
 
 STATIC_URL = "/app/static"  # where Streamlit serves paths.STATIC_DIR
 WORLD_OUTLINE = "world-110m.json"
@@ -83,21 +82,6 @@ def _up_to_date(src: Path, dest: Path) -> bool:
     return s.st_size == d.st_size and s.st_mtime_ns == d.st_mtime_ns
 
 
-def _copy_atomically(src: Path, dest: Path) -> None:
-    """Copy so that a concurrent reader (another session) never sees half a file."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(src.read_bytes())
-        st = src.stat()
-        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def ensure_static_assets(static_dir: Path | None = None) -> Path:
     """Copy the map assets into ``static_dir`` (default ``paths.STATIC_DIR``) and return it.
 
@@ -114,7 +98,8 @@ def ensure_static_assets(static_dir: Path | None = None) -> Path:
             )
         dest = target / name
         if not _up_to_date(src, dest):
-            _copy_atomically(src, dest)
+            # atomic: a concurrent reader (another session) never sees half a file
+            atomic_write_bytes(dest, src.read_bytes(), mtime_ns=src.stat().st_mtime_ns)
     return target
 
 

@@ -20,9 +20,11 @@ from pydantic import BaseModel, ValidationError
 
 from dashboard.core import paths
 from dashboard.core.schema import (
+    MEMBER_LIST_REQUIRED,
     Event,
     Geocoded,
     Member,
+    MemberListRow,
     MembershipCount,
     Office,
     Organisation,
@@ -30,6 +32,7 @@ from dashboard.core.schema import (
     Vocabulary,
     parse_partial_date,
 )
+from geocoding.records import city_key
 
 Severity = Literal["error", "warning"]
 M = TypeVar("M", bound=BaseModel)
@@ -71,8 +74,13 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def file_label(path: Path) -> str:
+    """How problems name a data file: its name, with the folder for a member list."""
+    return f"{paths.MEMBER_LISTS}/{path.name}" if path.parent.name == paths.MEMBER_LISTS else path.name
+
+
 def _read_text(path: Path, problems: list[Problem]) -> str | None:
-    name = path.name
+    name = file_label(path)
     if not path.exists():
         problems.append(Problem(name, "", "", "file is missing"))
         return None
@@ -109,16 +117,22 @@ def _blank_to_none(row: dict[str, str]) -> dict[str, Any]:
     return {k: (v.strip() if v is not None and v.strip() else None) for k, v in row.items()}
 
 
-def read_csv_records(path: Path, model: type[M], problems: list[Problem]) -> list[tuple[int, M]]:
-    """Read a CSV whose columns are ``model``'s fields; return (line number, record) pairs."""
+def read_csv_records(
+    path: Path, model: type[M], problems: list[Problem], required_header: Iterable[str] = ()
+) -> list[tuple[int, M]]:
+    """Read a CSV whose columns are ``model``'s fields; return (line number, record) pairs.
+
+    The header must hold every required field of ``model`` and every column of
+    ``required_header`` (a member list's fixed columns, even those that may be empty)."""
     text = _read_text(path, problems)
     if text is None:
         return []
-    name = path.name
+    name = file_label(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     expected = list(model.model_fields)
     required = [f for f, info in model.model_fields.items() if info.is_required()]
+    required += [c for c in required_header if c not in required]
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c not in expected]
     if missing:
@@ -419,7 +433,8 @@ def _cross_check(
     org_ids = unique(paths.ORGANISATIONS, orgs)
     place_ids: dict[str, str] = {}
     for file, rows in tables.items():
-        ids = unique(file, rows)
+        if not is_member_list(file):  # a member list's rows have no id
+            ids = unique(file, rows)
         if file in (paths.OFFICES, paths.MEMBERS):
             for where, rec in rows:
                 if rec.id in place_ids and place_ids[rec.id] != file:
@@ -455,8 +470,17 @@ def _cross_check(
         for where, rec in rows:
             check(file, where, "organisation", rec.organisation, org_ids, "organisation id")
 
+    city_keys = {
+        city_key(rec.city, rec.country)
+        for file, rows in tables.items()
+        if is_member_list(file)
+        for _, rec in rows
+        if rec.latitude is None
+    }
     for where, g in geocoded:
-        check(paths.GEOCODED, where, "id", g.id, place_ids, "office or member id")
+        if g.id not in city_keys:
+            what = "office or member id, or a member list's city"
+            check(paths.GEOCODED, where, "id", g.id, place_ids, what)
 
     # dates that must agree with each other
     for file, rows in tables.items():
@@ -480,7 +504,8 @@ def _cross_check(
         return
     countries, regions = vocab.countries, vocab.regions
     for code, c in countries.items():
-        check(paths.VOCABULARY, f"countries.{code}", "region", c.region, regions, "region")
+        for r in (c.region, *c.other_regions):
+            check(paths.VOCABULARY, f"countries.{code}", "region", r, regions, "region")
     for where, o in orgs:
         f = paths.ORGANISATIONS
         check(f, where, "kind", o.kind, vocab.organisation_kinds, "organisation kind")
@@ -500,16 +525,24 @@ def _cross_check(
                 check(file, where, "country", rec.country, countries, "country code (see vocabulary.yaml)")
                 check(file, where, "region", rec.region, regions, "region")
                 c = countries.get(rec.country)
-                if c and rec.region in regions and c.region != rec.region:
-                    problems.append(
-                        Problem(file, where, "region", f"{rec.country} is in region {c.region!r}", rec.region)
-                    )
+                allowed = [c.region, *c.other_regions] if c else []
+                if c and rec.region in regions and rec.region not in allowed:
+                    msg = f"{rec.country} is in region {' or '.join(repr(r) for r in allowed)}"
+                    problems.append(Problem(file, where, "region", msg, rec.region))
+            if isinstance(rec, (Member, MemberListRow)):
+                check(file, where, "member_kind", rec.member_kind, vocab.member_kinds, "member kind")
+                check(file, where, "status", rec.status, vocab.member_statuses, "member status")
             if isinstance(rec, Office):
                 check(file, where, "kind", rec.kind, vocab.office_kinds, "office kind")
             if isinstance(rec, Event):
                 check(file, where, "kind", rec.kind, vocab.event_kinds, "event kind")
             if isinstance(rec, MembershipCount):
                 check(file, where, "qualifier", rec.qualifier, vocab.qualifiers, "qualifier")
+
+
+def is_member_list(file: str) -> bool:
+    """Whether a file label (see file_label) names a member list."""
+    return file.startswith(f"{paths.MEMBER_LISTS}/")
 
 
 def _read_vocabulary(path: Path, problems: list[Problem]) -> Vocabulary | None:
@@ -536,6 +569,9 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         (paths.EVENTS, Event),
     ):
         tables[file] = [(f"line {n}", rec) for n, rec in read_csv_records(data_dir / file, model, problems)]
+    for path in paths.member_list_files(data_dir):
+        rows = read_csv_records(path, MemberListRow, problems, required_header=MEMBER_LIST_REQUIRED)
+        tables[file_label(path)] = [(f"line {n}", rec) for n, rec in rows]
 
     # geocoded.csv is produced by `python -m geocoding`; gaps are warnings (the map leaves those rows out).
     geo_problems: list[Problem] = []

@@ -6,43 +6,25 @@ Cross-file checks (does a source id exist, is a country in the vocabulary) live 
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-SLUG = r"^[a-z0-9][a-z0-9-]*$"
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-EARLIEST_YEAR = 1980  # data about the networks starts in the 1980s
-LATEST_YEAR = 2026  # today's year: nothing is dated in the future
-
-Precision = Literal["year", "month", "day"]
-
-
-def parse_partial_date(value: str) -> tuple[dt.date, Precision]:
-    """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` into (first day covered, precision).
-
-    Raises ValueError with a message fit for a user when the text is not such a date,
-    is not a real calendar date, or lies outside EARLIEST_YEAR..LATEST_YEAR.
-    """
-    m = _PARTIAL_DATE.match(value.strip()) if isinstance(value, str) else None
-    if not m:
-        raise ValueError(f"{value!r} is not a date written YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
-    try:
-        start = dt.date(year, month, day)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a real date ({exc})") from None
-    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-        raise ValueError(f"{value!r} lies outside {EARLIEST_YEAR}-{LATEST_YEAR}")
-    precision: Precision = "day" if m[3] else "month" if m[2] else "year"
-    return start, precision
-
-
-def _check_date(value: str) -> str:
-    parse_partial_date(value)
-    return value.strip()
+from geocoding.records import (  # noqa: F401 (re-exported: the records every layer shares)
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    PRECISIONS,
+    SLUG,
+    DatePrecision,
+    Geocoded,
+    NonEmpty,
+    PartialDate,
+    Precision,
+    Slug,
+    Strict,
+    parse_partial_date,
+)
 
 
 def _check_url(value: str) -> str:
@@ -51,14 +33,7 @@ def _check_url(value: str) -> str:
     return value
 
 
-PartialDate = Annotated[str, AfterValidator(_check_date)]
 Url = Annotated[str, AfterValidator(_check_url)]
-Slug = Annotated[str, Field(pattern=SLUG)]
-NonEmpty = Annotated[str, Field(min_length=1)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 # ---------------------------------------------------------------- sources.yaml
@@ -88,7 +63,8 @@ class Label(Strict):
 
 
 class CountryLabel(Label):
-    region: Slug
+    region: Slug  # where the country's places are, unless a row says one of other_regions
+    other_regions: list[Slug] = []  # e.g. Russia: europe, and north-asia for Tomsk
 
 
 class Vocabulary(Strict):
@@ -102,6 +78,8 @@ class Vocabulary(Strict):
     countries: dict[str, CountryLabel]  # ISO 3166-1 alpha-2
     relations: dict[str, Label]
     qualifiers: dict[str, Label]
+    member_kinds: dict[str, Label] = {}  # city, prefecture, ngo ... (member lists' member_kind)
+    member_statuses: dict[str, Label] = {}  # active, inactive, former (member lists' status)
 
     @field_validator("countries")
     @classmethod
@@ -133,11 +111,23 @@ class Place(Strict):
     country: str | None = None
 
 
+class Alternative(Strict):
+    """What another source says about the same field, kept beside the value the atlas shows:
+    ``Secretariat(city="Bonn", since="2010", alternatives=[{field: since, value: "2009", ...}])``
+    is shown as "2010 (2009 according to ...)" wherever the date is shown."""
+
+    field: Literal["date", "since", "until", "as_of", "value", "place"]
+    value: str
+    source: Slug
+    note: str | None = None
+
+
 class Founded(Strict):
     date: PartialDate
     place: Place | None = None
     note: Text | None = None
     source: Slug
+    alternatives: list[Alternative] = []
 
 
 class Secretariat(Strict):
@@ -147,12 +137,16 @@ class Secretariat(Strict):
     since: PartialDate | None = None
     until: PartialDate | None = None
     source: Slug
+    note: str | None = None
+    alternatives: list[Alternative] = []
 
 
 class Status(Strict):
     value: Literal["active", "suspended", "merged", "ended"]
     as_of: PartialDate
     source: Slug
+    note: str | None = None
+    alternatives: list[Alternative] = []
 
 
 class Relation(Strict):
@@ -186,6 +180,7 @@ class Organisation(Strict):
     goals: list[Text] = []
     activities: list[Text] = []
     unfccc: list[Text] = []  # relation to the UNFCCC
+    governance: list[Text] = []  # governing bodies
     themes: list[Slug] = Field(min_length=1)
     notes: list[Text] = []  # disagreements between sources, corrections
     sources: list[Slug] = Field(min_length=1)
@@ -204,8 +199,13 @@ class Office(Strict):
     country: NonEmpty
     region: Slug
     website: Url | None = None
+    since: PartialDate | None = None  # when the office opened, where a source says
+    until: PartialDate | None = None  # when it closed or moved away: a former office
     as_of: PartialDate | None = None
     source: Slug
+    note: str | None = None
+    address_corrected: str | None = None  # the address with the source's typos fixed (see note)
+    names_by: Literal["source", "atlas"] = "source"  # "atlas": a name in the other language is ours
 
 
 class Member(Strict):
@@ -221,6 +221,54 @@ class Member(Strict):
     as_of: PartialDate | None = None
     source: Slug
     note: str | None = None
+    member: str | None = None  # the member's own name when it is not just the city
+    member_ja: str | None = None
+    member_kind: Slug | None = None  # vocabulary.member_kinds
+    status: Slug | None = None  # vocabulary.member_statuses (empty: active)
+    network_region: str | None = None  # the network's own regional grouping, as it writes it
+
+
+class MemberListRow(Strict):
+    """One row of a member list in ``data/member-lists/`` (one CSV per list, any number of rows).
+
+    The columns named first are required in the header; coordinates may be empty (the geocoder
+    then places the city: ``python -m geocoding``), and when given need all three."""
+
+    organisation: Slug
+    city: NonEmpty
+    country: NonEmpty  # ISO 3166-1 alpha-2
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    precision: Precision | None = None
+    since: PartialDate | None = None
+    until: PartialDate | None = None
+    as_of: PartialDate | None = None
+    source: Slug
+    note: str | None = None
+    # optional columns
+    city_ja: str | None = None
+    member: str | None = None
+    member_ja: str | None = None
+    member_kind: Slug | None = None
+    status: Slug | None = None
+    network_region: str | None = None
+    region: Slug | None = None  # only where the country has other_regions (Tomsk: north-asia)
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _coordinates_whole(self) -> MemberListRow:
+        given = [f for f in ("latitude", "longitude", "precision") if getattr(self, f) is not None]
+        if given and len(given) < 3:
+            missing = ", ".join(f for f in ("latitude", "longitude", "precision") if f not in given)
+            raise ValueError(f"coordinates need latitude, longitude and precision together ({missing} empty)")
+        return self
+
+
+# The header a member list must have (the optional columns may follow in any order).
+MEMBER_LIST_REQUIRED = (
+    "organisation", "city", "country", "latitude", "longitude", "precision",
+    "since", "until", "as_of", "source", "note",
+)  # fmt: skip
 
 
 class MembershipCount(Strict):
@@ -242,7 +290,7 @@ class MembershipCount(Strict):
 class Event(Strict):
     id: Slug
     date: PartialDate
-    precision: Precision
+    precision: DatePrecision
     end_date: PartialDate | None = None
     organisation: Slug | None = None  # empty for world milestones
     kind: Slug  # vocabulary.event_kinds
@@ -251,14 +299,3 @@ class Event(Strict):
     status: Literal["seed", "confirmed", "secondary", "conflicting"]
     source: Slug
     note: str | None = None
-
-
-class Geocoded(Strict):
-    id: Slug  # an office or member id
-    latitude: float = Field(ge=-90, le=90)
-    longitude: float = Field(ge=-180, le=180)
-    precision: Literal["address", "street", "postcode", "city", "country"]
-    provider: Literal["nominatim", "gazetteer", "manual"]
-    query: NonEmpty
-    place: str | None = None
-    geocoded_at: NonEmpty

@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-test browser lint format validate geocode geocode-offline export notebook bench loadtest clean
+.PHONY: run test install install-test browser lint lint-js format validate geocode geocode-offline export notebook bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,18 @@ browser:
 	  || { echo "Could not install chromium with apt-get"; [ "$$CI" != "true" ] || exit 1; }; \
 	fi
 
+## ESLint for the map's browser code (npm, pinned in package-lock.json; Node.js 20 or newer)
+node_modules/.installed: package-lock.json
+	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint-js: node_modules/.installed
+	npx --no-install eslint --max-warnings 0 dashboard/atlasmap/browser
+
 ## The whole suite, browser tests included
-test: install-test browser
+test: install-test browser lint-js
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -77,4 +87,4 @@ loadtest: install-test browser
 	ATLAS_LOADTEST=full $(BIN)/python -m pytest -m load -p no:randomly tests/test_load.py
 
 clean:
-	rm -rf dashboard/static .pytest_cache .ruff_cache
+	rm -rf dashboard/static .pytest_cache .ruff_cache node_modules

@@ -13,10 +13,9 @@ import functools
 import numpy as np
 import pandas as pd
 
-from dashboard.core.data import POINT_COLUMNS
+from dashboard.core.places import POINT_COLUMNS, Membership
 
 SOURCE = "synthetic-benchmark"
-SOURCE_TITLE = "Synthetic benchmark points (generated, not data)"
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert('x')</script>{{7*7}}`${1}`"
 
 
@@ -35,7 +34,7 @@ def synthetic_points(
     seed: int = 7,
     hostile_every: int = 0,
 ) -> pd.DataFrame:
-    """``n`` synthetic map points with every column of ``dashboard.core.data.POINT_COLUMNS``.
+    """``n`` synthetic map points with every column of ``dashboard.core.places.POINT_COLUMNS``.
 
     hostile_every: every k-th name is a script-injection string (for escaping tests); 0 = none.
     """
@@ -49,37 +48,37 @@ def synthetic_points(
     if hostile_every:
         for i in range(0, n, hostile_every):
             names[i] = f"{HOSTILE} {i}"
+    memberships = [(Membership(organisation=o, sources=(SOURCE,)),) for o in orgs]
     return pd.DataFrame(
         {
             "id": [f"synthetic-{i}" for i in range(n)],
             "point_type": "member",
             "organisation": orgs,
-            "org_name_en": [f"{o} (synthetic)" for o in orgs],
-            "org_name_ja": None,
-            "org_short_en": [o.upper() for o in orgs],
-            "org_short_ja": None,
-            "org_kind": None,
-            "founded_year": pd.array([None] * n, dtype="Int64"),
+            "organisations": [(o,) for o in orgs],
+            "n_networks": 1,
             "name_en": names,
             "name_ja": None,
+            "names_by": "source",
             "kind": "member",
-            "kind_en": "Synthetic member",
-            "kind_ja": "合成データ",
+            "member_kind": None,
             "address": None,
+            "address_corrected": None,
             "city": None,
             "city_ja": None,
             "country": None,
-            "country_en": None,
-            "country_ja": None,
             "region": None,
             "website": None,
             "lat": lat,
             "lon": lon,
             "precision": "city",
             "provider": "synthetic",
+            "geonameid": pd.array([None] * n, dtype="Int64"),
+            "since": None,
+            "until": None,
             "source": SOURCE,
-            "source_title": SOURCE_TITLE,
             "as_of": None,
+            "note": None,
+            "memberships": memberships,
         },
-        columns=POINT_COLUMNS,
+        columns=list(POINT_COLUMNS),
     )

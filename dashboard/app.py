@@ -16,33 +16,36 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` puts only dash
 import streamlit as st  # noqa: E402
 
 from dashboard.atlasmap import assets  # noqa: E402
-from dashboard.core.i18n import t  # noqa: E402
-from dashboard.shell import ui  # noqa: E402
+from dashboard.core.text import language_from_link, t  # noqa: E402
+from dashboard.shell import sidebar, state, widgets  # noqa: E402
 
 st.set_page_config(
-    page_title="Climate Networks Atlas / 気候ネットワーク・アトラス",
+    page_title=f"{t('app_title', 'en')} / {t('app_title', 'ja')}",
+    # a local icon: with none, Streamlit would fetch the page's Material icon from Google as the favicon
+    page_icon=str(ROOT / "dashboard" / "shell" / "favicon.png"),
     layout="wide",
 )
 st.cache_resource(assets.ensure_static_assets)()  # once per server process, not every rerun
 
+# Material icons: they need no emoji font (a projector's browser may have none).
 PAGES = [
-    ("overview", "page_overview", "🏠"),
-    ("map", "page_map", "🗺️"),
-    ("timeline", "page_timeline", "📅"),
-    ("membership", "page_membership", "📈"),
-    ("compare", "page_compare", "⚖️"),
-    ("sources", "page_sources", "📚"),
+    ("overview", "page_overview", ":material/home:"),
+    ("map", "page_map", ":material/map:"),
+    ("timeline", "page_timeline", ":material/timeline:"),
+    ("membership", "page_membership", ":material/groups:"),
+    ("compare", "page_compare", ":material/compare_arrows:"),
+    ("sources", "page_sources", ":material/menu_book:"),
 ]
 
-atlas, problems = ui.load()
-lang = st.session_state.get("lang") or ("en" if st.query_params.get("lang") == "en" else "ja")
+atlas, problems = state.load()
+lang = st.session_state.get("lang") or language_from_link(st.query_params.get("lang"))
 if atlas is None:
-    ui.show_data_errors(problems, lang, fatal=True)
+    widgets.show_data_errors(problems, lang, fatal=True)
     st.stop()
 
-filters = ui.current_filters(atlas)
-ui.show_data_errors(problems, filters.lang, fatal=False)
-ui.build_context(atlas, filters)
+filters = state.current_filters(atlas)
+widgets.show_data_errors(problems, filters.lang, fatal=False)
+state.build_context(atlas, filters)
 lang = filters.lang
 pg = st.navigation(
     [
@@ -54,5 +57,5 @@ pg = st.navigation(
     # presentation mode hides the sidebar: the pages then sit in the top bar
     position="top" if filters.present else "sidebar",
 )
-ui.draw_filters(atlas, map_first=ui.map_first(pg.url_path, ui.context()))
+sidebar.draw_filters(atlas, map_first=sidebar.map_first(pg.url_path, state.context()))
 pg.run()

@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.atlasmap import assets
 from dashboard.core import paths
+from dashboard.core.safety import script_code
 
 
 def test_ensure_static_assets_copies_exactly_the_map_assets(tmp_path):
@@ -22,7 +23,8 @@ def test_ensure_static_assets_copies_exactly_the_map_assets(tmp_path):
     for name, src in assets.ASSET_SOURCES.items():
         assert (target / name).read_bytes() == src.read_bytes(), name
     assert "Leaflet 1.9" in (target / "leaflet.js").read_text(encoding="utf-8")
-    assert "MarkerClusterGroup" in (target / "leaflet.markercluster.js").read_text(encoding="utf-8")
+    assert "Supercluster" in (target / "supercluster.min.js").read_text(encoding="utf-8")
+    assert "window.atlasMap" in (target / "atlas-map.js").read_text(encoding="utf-8")
 
 
 def test_ensure_static_assets_is_idempotent_and_repairs(tmp_path):
@@ -32,10 +34,10 @@ def test_ensure_static_assets_is_idempotent_and_repairs(tmp_path):
     assets.ensure_static_assets(tmp_path)
     assert (js.stat().st_mtime_ns, js.stat().st_ino) == before  # up to date: not rewritten
     js.write_text("truncated", encoding="utf-8")
-    (target / "MarkerCluster.css").unlink()
+    (target / "atlas-map.css").unlink()
     assets.ensure_static_assets(tmp_path)
     assert js.read_bytes() == assets.ASSET_SOURCES["leaflet.js"].read_bytes()
-    assert (target / "MarkerCluster.css").is_file()
+    assert (target / "atlas-map.css").is_file()
     assert not [p for p in target.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -59,9 +61,9 @@ def test_inline_css_embeds_images_and_scripts_are_script_safe():
     assert "data:image/png;base64," in css
     assert "url(images/" not in css
     for _, name in assets.JS_ASSETS:
-        code = assets.script_safe(assets.asset_text(name))
+        code = script_code(assets.asset_text(name))
         assert not re.search(r"</script", code, re.IGNORECASE)
-    assert assets.script_safe('x = "</script><b>"') == 'x = "<\\/script><b>"'
+    assert script_code('x = "</script><b>"') == 'x = "<\\/script><b>"'
 
 
 def test_world_outline_is_valid_geojson_with_the_countries():

@@ -93,9 +93,9 @@ def test_the_map_holds_one_marker_per_selected_point(atlas, europe_en):
     expected = select(atlas, Filters(regions=("europe",))).points
     assert len(expected) > 0
     page = _map_page(europe_en)
-    assert mapping.marker_count(page) == len(expected)
-    assert "L.markerClusterGroup" in page  # the cluster plugin is there ...
-    assert "leaflet.markercluster" in page.lower()  # ... inlined, with Leaflet itself
+    assert mapping.shown_points(page) == len(expected)
+    assert "Supercluster" in page  # the clustering index is there ...
+    assert "window.atlasMap" in page  # ... inlined, with the atlas's map code and Leaflet itself
     assert "basemaps.cartocdn.com" not in page  # no online basemap in a file meant for offline use
 
 
@@ -233,7 +233,7 @@ def test_export_writes_the_pack_for_the_options(tmp_path: Path, atlas, capsys):
     page = out.read_text(encoding="utf-8")
     assert "<dt>Regions</dt><dd>Europe</dd>" in page
     assert re.findall(r'<th scope="col" data-org="([^"]+)">', page) == ["iclei", "c40"]
-    assert mapping.marker_count(_map_page(page)) == len(select(atlas, Filters(regions=("europe",))).points)
+    assert mapping.shown_points(_map_page(page)) == len(select(atlas, Filters(regions=("europe",))).points)
     assert str(out) in capsys.readouterr().out
     assert not list(tmp_path.glob("sub/.*.tmp"))
 

@@ -17,11 +17,12 @@ from dashboard.core.compare import (
     compare_table,
     comparison,
     markdown_table,
-    safe_csv,
     shared_themes,
 )
 from dashboard.core.data import Atlas, load_atlas
-from dashboard.core.export_csv import neutralise, safe_csv_bytes
+from dashboard.core.safety import csv_bytes as safe_csv_bytes
+from dashboard.core.safety import csv_cell as neutralise
+from dashboard.core.safety import csv_text as safe_csv
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 SCRIPT = "<script>alert(1)</script>"

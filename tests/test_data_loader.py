@@ -38,19 +38,23 @@ def test_shipped_data_validates():
     assert problems == [], "\n".join(map(str, problems))
     atlas = load_atlas(paths.SHIPPED_DATA_DIR)
     assert len(atlas.organisations) >= 11
-    # every office and member city is on the map
-    assert len(atlas.points) == len(atlas.offices) + len(atlas.members)
+    # every office and every member place is on the map (a city in several networks once)
+    assert len(atlas.points) == len(atlas.offices) + atlas.members["place"].nunique()
 
 
 def test_minimal_fixture_loads_into_tables():
     atlas = load_atlas(MINIMAL)
     assert list(atlas.organisations["id"]) == ["net", "node"]
     assert atlas.org("node").parent.organisation == "net"
-    assert set(atlas.points["id"]) == {"net-bonn", "node-tokyo", "net-kyoto"}
+    # offices by their id, a member city by its identity (here its name: no GeoNames id in the fixture)
+    assert set(atlas.points["id"]) == {"net-bonn", "node-tokyo", "city-jp-kyoto"}
     tokyo = atlas.points.set_index("id").loc["node-tokyo"]
     assert tokyo["name_ja"] == "日本事務所"
-    assert tokyo["country_ja"] == "日本"
-    assert tokyo["source_title"] == "Test source B"
+    assert atlas.label("countries", tokyo["country"], "ja") == "日本"
+    assert atlas.source_title(tokyo["source"]) == "Test source B"
+    kyoto = atlas.points.set_index("id").loc["city-jp-kyoto"]
+    assert [m.organisation for m in kyoto["memberships"]] == ["net"]
+    assert kyoto["memberships"][0].since == "1993"
     assert atlas.label("regions", "east-asia", "ja") == "東アジア"
 
 
@@ -227,7 +231,7 @@ def test_missing_coordinates_is_a_warning_and_point_left_out(data: Path):
         "(value: 'net-kyoto')"
     ]
     atlas = load_atlas(data)
-    assert "net-kyoto" not in set(atlas.points["id"])
+    assert "Kyoto" not in set(atlas.points["name_en"])
 
 
 def test_validate_command_exit_status(data: Path):
@@ -256,4 +260,4 @@ def test_partial_load_leaves_out_bad_entries_and_what_depends_on_them(data: Path
     assert "organisations.yaml, entry 2 (id: node), field 'kind': unknown organisation kind" in joined
     assert "offices.csv, line 3, field 'organisation': warning: left out: organisation 'node'" in joined
     assert list(atlas.organisations["id"]) == ["net"]
-    assert set(atlas.points["id"]) == {"net-bonn", "net-kyoto"}
+    assert set(atlas.points["id"]) == {"net-bonn", "city-jp-kyoto"}

@@ -11,7 +11,6 @@ import pytest
 
 from dashboard.core.data import Atlas, load_atlas
 from dashboard.core.figures import (
-    esc,
     format_partial_date,
     latest_membership,
     membership_figure,
@@ -19,6 +18,7 @@ from dashboard.core.figures import (
     undated_counts,
 )
 from dashboard.core.filters import Filters, select
+from dashboard.core.safety import escape_html
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
 SCRIPT = "<script>alert(1)</script>"
@@ -123,10 +123,10 @@ def points(fig) -> list[tuple]:
 
 # ---------------------------------------------------------------------------------- helpers
 def test_esc_escapes_markup_and_blanks_missing():
-    assert esc(SCRIPT) == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert esc("a & b") == "a &amp; b"
-    assert esc(None) == ""
-    assert esc(float("nan")) == ""
+    assert escape_html(SCRIPT) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert escape_html("a & b") == "a &amp; b"
+    assert escape_html(None) == ""
+    assert escape_html(float("nan")) == ""
 
 
 @pytest.mark.parametrize(
@@ -214,7 +214,7 @@ def test_conflicting_events_are_both_drawn_hollow(atlas):
 def test_timeline_follows_the_selection(atlas):
     sel = select(atlas, Filters(organisations=("node",)))
     fig = timeline_figure(sel, atlas, "en")
-    assert fig.to_dict()["layout"]["yaxis"]["categoryarray"] == [esc("TN-J")]
+    assert fig.to_dict()["layout"]["yaxis"]["categoryarray"] == [escape_html("TN-J")]
     assert {y for _, y, _ in points(fig)} == {"TN-J"}
     # world milestones stay
     assert {s["name"] for s in fig.to_dict()["layout"]["shapes"]} >= {"paris-2015"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dashboard.atlasmap.builder import marker_count
+from dashboard.atlasmap.builder import shown_points as marker_count
 from dashboard.core import paths
 from dashboard.core.compare import compare_table
 from dashboard.core.data import load_atlas
@@ -273,7 +273,7 @@ def test_set_redraws_once(explorer):
 
 
 def test_an_empty_selection_says_so_and_still_draws(explorer):
-    from dashboard.core.i18n import t
+    from dashboard.core.text import t
 
     explorer.set(years=(2020, YEAR_MAX), organisations=("iclei",))  # ICLEI was founded in 1990
     assert explorer.selection.empty

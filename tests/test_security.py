@@ -49,16 +49,16 @@ def test_st_html_only_ever_gets_the_constant_presentation_css():
     calls = [
         (p, c) for p, c in _calls("html") if isinstance(c.func.value, ast.Name) and c.func.value.id == "st"
     ]
-    assert calls, "expected the presentation-mode CSS call in ui.py"
+    assert calls, "expected the presentation-mode CSS call in dashboard/shell/state.py"
     for path, call in calls:
         arg = call.args[0] if call.args else None
         assert isinstance(arg, ast.Name), f"{path.name}:{call.lineno}: st.html with a non-constant argument"
         assert arg.id == "PRESENTATION_CSS", f"{path.name}:{call.lineno}: st.html({arg.id})"
-    from dashboard.shell import ui
+    from dashboard.shell import state
 
-    assert ui.PRESENTATION_CSS.strip().startswith("<style>")
-    assert ui.PRESENTATION_CSS.strip().endswith("</style>")
-    assert "<script" not in ui.PRESENTATION_CSS.lower()
+    assert state.PRESENTATION_CSS.strip().startswith("<style>")
+    assert state.PRESENTATION_CSS.strip().endswith("</style>")
+    assert "<script" not in state.PRESENTATION_CSS.lower()
 
 
 def test_no_html_component_and_markdown_only_of_escaped_data():
@@ -70,9 +70,10 @@ def test_no_html_component_and_markdown_only_of_escaped_data():
     for path, call in _calls("markdown"):
         if not call.args or isinstance(call.args[0], ast.Constant):
             continue
-        # data shown with st.markdown goes through md_escape or md_text (interface strings come from t())
+        # data shown with st.markdown goes through escape_markdown or markdown_lines
+        # (interface text comes from t())
         source = ast.get_source_segment(path.read_text(encoding="utf-8"), call.args[0]) or ""
-        escaped = "md_escape(" in source or "md_text(" in source
+        escaped = "escape_markdown(" in source or "markdown_lines(" in source
         assert escaped or source.startswith("t("), f"{path.name}:{call.lineno}: {source}"
 
 

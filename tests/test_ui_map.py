@@ -1,25 +1,31 @@
-"""dashboard.shell.ui.folium_component_args sends the map component exactly what st_folium would.
+"""The map component's Streamlit side (dashboard.shell): the one module of streamlit-folium's private
+names sends exactly what st_folium would, and the map page keeps one frame across selections.
 
-The map page calls streamlit-folium's component with arguments computed once per selection
-(ui.atlas_map) instead of st_folium re-rendering the map on every rerun; this pins that shortcut to
-the installed streamlit-folium, so an upgrade that changes st_folium fails here, not in a browser.
+The map page calls streamlit-folium's component with the base map rendered once per language and
+each selection as data in the component's ``feature_group`` code, instead of st_folium re-rendering
+the whole map on every rerun; this pins that shortcut to the installed streamlit-folium, so an
+upgrade that changes st_folium fails here, not in a browser.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from importlib.metadata import version
+
 import pytest
 import streamlit_folium
 
-from dashboard.atlasmap.builder import build_map
+from dashboard.atlasmap.builder import SHOW_MARK, base_map, selection_data, show_call
+from dashboard.core import paths
 from dashboard.core.data import load_atlas_partial
 from dashboard.core.filters import Filters, select
-from dashboard.shell import ui
+from dashboard.shell import folium_private
 
 
 @pytest.fixture(scope="module")
-def points():
-    atlas, _ = load_atlas_partial()
-    return select(atlas, Filters()).points
+def atlas():
+    return load_atlas_partial()[0]
 
 
 def _st_folium_args(monkeypatch, m, key):
@@ -31,45 +37,46 @@ def _st_folium_args(monkeypatch, m, key):
     return sent
 
 
-def test_component_args_equal_st_folium(monkeypatch, points):
-    ours = ui.folium_component_args(build_map(points, lang="ja", layer="data"), "atlas_map_ja")
-    theirs = _st_folium_args(monkeypatch, build_map(points, lang="ja", layer="data"), "atlas_map_ja")
+def test_the_tested_streamlit_folium_is_installed_and_pinned():
+    assert version("streamlit-folium") in folium_private.TESTED_VERSIONS
+    pyproject = (paths.ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pins = re.findall(r'"streamlit-folium==([0-9.]+)"', pyproject)
+    assert pins == [version("streamlit-folium")]
+
+
+def test_component_args_equal_st_folium(monkeypatch):
+    ours = folium_private.component_args(
+        base_map("ja", report=True), "atlas_map_ja", ("last_object_clicked",)
+    )
+    theirs = _st_folium_args(monkeypatch, base_map("ja", report=True), "atlas_map_ja")
     assert theirs.pop("height") == 640
     assert theirs.pop("width") is None
     theirs.pop("on_change")
     assert set(ours) == set(theirs)
     for name, value in theirs.items():
         assert ours[name] == value, name
-    assert ours["default"] == {"last_object_clicked": None}
-    assert ours["js_links"]
-    assert all(link.startswith("/app/static/") for link in ours["js_links"])
+    assert ours["js_links"] == [
+        "/app/static/leaflet.js",
+        "/app/static/supercluster.min.js",
+        "/app/static/atlas-map.js",
+    ]
 
 
-def test_component_key_follows_the_points(points):
-    """Another selection is another map (a new key); the same selection keeps the key."""
-    a = ui.folium_component_args(build_map(points, lang="en", layer="data"), "atlas_map_en")
-    b = ui.folium_component_args(build_map(points, lang="en", layer="data"), "atlas_map_en")
-    fewer = ui.folium_component_args(build_map(points.iloc[:5], lang="en", layer="data"), "atlas_map_en")
-    assert a["key"] == b["key"] != fewer["key"]
-    assert len(points) > 5
-    assert str(points.iloc[0]["id"]) in a["script"]
-
-
-def test_atlas_map_keeps_its_frame_across_selections(points):
-    """The map page's component key depends only on the page's key (language), so the browser keeps
-    the frame and swaps the selection's layers; each selection's points are in its swap code."""
-    a = ui.atlas_map_args(build_map(points, lang="en", layer="data"), "atlas_map_en", "all")
-    few = ui.atlas_map_args(build_map(points.iloc[:5], lang="en", layer="data"), "atlas_map_en", "five")
-    ja = ui.atlas_map_args(build_map(points, lang="ja", layer="data"), "atlas_map_ja", "all")
-    assert a["key"] == few["key"] != ja["key"]
-    for args, n, token in ((a, len(points), "all"), (few, 5, "five")):
-        assert args["feature_group"].startswith(f'window.atlasMap.swap("{token}", function () {{')
-        assert args["feature_group"].count("L.markerClusterGroup(") == args["script"].count(
-            "L.markerClusterGroup("
-        ) + len({*points.iloc[:n]["organisation"]})
-        assert str(points.iloc[n - 1]["id"]) in args["feature_group"]
-        assert str(points.iloc[n - 1]["id"]) not in args["script"]
-        assert "window.atlasMap.swap = function" in args["script"]
-        assert "atlas-fullscreen" in args["script"]
-        assert "atlas-legend" in args["feature_group"]
-    assert a["default"] == {"last_object_clicked": None, "last_object_clicked_count": 0}
+def test_the_base_map_holds_no_selection_and_the_selection_no_code(atlas):
+    """Each selection travels as data (JSON) in one call; the base map (the frame's script) is the same
+    for every selection, so the browser keeps the frame and swaps the data."""
+    base = folium_private.component_args(base_map("en", report=True), None, None)
+    every = select(atlas, Filters(lang="en"))
+    europe = select(atlas, Filters(lang="en", regions=("europe",)))
+    calls = {
+        name: show_call(name, selection_data(sel.points, "en", atlas=atlas))
+        for name, sel in (("all", every), ("europe", europe))
+    }
+    assert SHOW_MARK not in base["script"]
+    assert "window.atlasMap.init(" in base["script"]
+    for name, sel in (("all", every), ("europe", europe)):
+        code = calls[name]
+        assert code.startswith(f'window.atlasMap.show("{name}", {SHOW_MARK}{{')
+        data = json.loads(code[code.index(SHOW_MARK) + len(SHOW_MARK) : code.rindex(");")])
+        assert data["columns"]["id"] == list(sel.points["id"])
+        assert "function" not in code  # data, not code

@@ -4,10 +4,11 @@ import streamlit as st
 
 from dashboard.core.compare import compare_csv, compare_markdown, comparison
 from dashboard.core.figures import short_name
-from dashboard.core.i18n import t
-from dashboard.shell import ui
+from dashboard.core.safety import escape_markdown, markdown_lines
+from dashboard.core.text import t
+from dashboard.shell import state
 
-ctx = ui.context()
+ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 
 st.title(t("page_compare", lang))
@@ -25,7 +26,7 @@ picked = st.multiselect(
     format_func=lambda o: short_name(atlas, o, lang),
     key=f"compare_widget_{lang}",
 )
-ui.set_compare(picked)
+state.set_compare(picked)
 if len(picked) < 2:
     st.info(t("compare_need_two", lang))
     st.stop()
@@ -33,7 +34,8 @@ if len(picked) < 2:
 cmp = comparison(atlas, picked, lang)
 if cmp.shared_theme_labels:
     st.success(
-        f"{t('compare_shared_themes', lang)}: " + ", ".join(ui.md_escape(s) for s in cmp.shared_theme_labels)
+        f"{t('compare_shared_themes', lang)}: "
+        + ", ".join(escape_markdown(s) for s in cmp.shared_theme_labels)
     )
 
 c1, c2 = st.columns(2)
@@ -55,20 +57,22 @@ c2.download_button(
 widths = [1.1] + [3] * len(picked)
 with st.container(key="cmp-header"):
     for col, name in zip(st.columns(widths), ["", *cmp.columns], strict=True):
-        col.markdown(f"#### {ui.md_escape(name)}" if name else "")
+        col.markdown(f"#### {escape_markdown(name)}" if name else "")
 for row in cmp.rows:
     st.divider()
     with st.container(key=f"cmp-{row.key}"):
         cols = st.columns(widths)
-        cols[0].markdown(f"**{ui.md_escape(row.label)}**")
+        cols[0].markdown(f"**{escape_markdown(row.label)}**")
         for org_id, col, value in zip(picked, cols[1:], row.values, strict=True):
             if row.key == "themes" and cmp.themes.get(org_id):
                 # shared themes highlighted; every label escaped, only the highlight is markup
                 col.markdown(
                     ", ".join(
-                        f":green-background[**{ui.md_escape(label)}**]" if shared else ui.md_escape(label)
+                        f":green-background[**{escape_markdown(label)}**]"
+                        if shared
+                        else escape_markdown(label)
                         for _, label, shared in cmp.themes[org_id]
                     )
                 )
             else:
-                col.markdown(ui.md_text(value))
+                col.markdown(markdown_lines(value))

@@ -5,11 +5,11 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard.core.figures import membership_figure, undated_counts
-from dashboard.core.i18n import t
 from dashboard.core.tables import membership_table
-from dashboard.shell import ui
+from dashboard.core.text import t
+from dashboard.shell import state, widgets
 
-ctx = ui.context()
+ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 
 st.title(t("page_membership", lang))
@@ -20,7 +20,7 @@ if sel.empty or sel.membership.empty:
 
 log = st.toggle(t("log_scale", lang), key="membership_log")
 fig = membership_figure(sel.membership, atlas, lang, log=log)
-st.plotly_chart(fig, width="stretch", config=ui.PLOTLY_CONFIG, key="membership")
+st.plotly_chart(fig, width="stretch", config=widgets.PLOTLY_CONFIG, key="membership")
 
 undated = undated_counts(sel.membership)
 if not undated.empty:
@@ -28,7 +28,7 @@ if not undated.empty:
     st.dataframe(
         membership_table(atlas, replace(sel, membership=undated), lang), hide_index=True, width="stretch"
     )
-ui.table_expander(
+widgets.table_expander(
     t("membership_table", lang),
     lambda: membership_table(atlas, sel, lang),
     "membership.csv",

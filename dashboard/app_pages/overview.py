@@ -5,11 +5,11 @@ from datetime import date
 
 import streamlit as st
 
-from dashboard.core.i18n import t
 from dashboard.core.tables import headline_numbers
-from dashboard.shell import ui
+from dashboard.core.text import t
+from dashboard.shell import state, widgets
 
-ctx = ui.context()
+ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 
 st.title(t("app_title", lang))
@@ -28,9 +28,9 @@ if sel.empty:
     st.stop()
 
 st.subheader(t("organisations_table", lang))
-table = ui.organisations_table(ctx)
+table = state.organisations_table(ctx)
 st.dataframe(table, hide_index=True, width="stretch")
-ui.csv_download(table, "organisations.csv", lang, key="dl_orgs")
+widgets.csv_download(table, "organisations.csv", lang, key="dl_orgs")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

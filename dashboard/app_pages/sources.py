@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard.core.i18n import t
 from dashboard.core.tables import disagreements_table, sources_table
-from dashboard.shell import ui
+from dashboard.core.text import t
+from dashboard.shell import state, widgets
 
-ctx = ui.context()
+ctx = state.context()
 atlas, lang = ctx.atlas, ctx.lang
 
 st.title(t("page_sources", lang))
@@ -18,7 +18,7 @@ st.dataframe(
     width="stretch",
     column_config={"URL": st.column_config.LinkColumn("URL")},
 )
-ui.csv_download(table, "sources.csv", lang, key="dl_sources")
+widgets.csv_download(table, "sources.csv", lang, key="dl_sources")
 
 st.subheader(t("disagreements", lang))
 st.dataframe(disagreements_table(atlas, lang), hide_index=True, width="stretch")

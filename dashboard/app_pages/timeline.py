@@ -3,11 +3,11 @@
 import streamlit as st
 
 from dashboard.core.figures import timeline_figure
-from dashboard.core.i18n import t
 from dashboard.core.tables import events_table
-from dashboard.shell import ui
+from dashboard.core.text import t
+from dashboard.shell import state, widgets
 
-ctx = ui.context()
+ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 
 st.title(t("page_timeline", lang))
@@ -16,7 +16,9 @@ if sel.empty:
     st.info(t("nothing_selected", lang))
     st.stop()
 
-st.plotly_chart(timeline_figure(sel, atlas, lang), width="stretch", config=ui.PLOTLY_CONFIG, key="timeline")
-ui.table_expander(
+st.plotly_chart(
+    timeline_figure(sel, atlas, lang), width="stretch", config=widgets.PLOTLY_CONFIG, key="timeline"
+)
+widgets.table_expander(
     t("events_table", lang), lambda: events_table(atlas, sel, lang), "events.csv", lang, key="events"
 )

@@ -1,8 +1,12 @@
-"""Offline map assets: Leaflet, its marker-cluster plugin, jQuery and the world outline. Streamlit-free.
+"""The map's browser files: Leaflet, supercluster, the atlas's own JavaScript and CSS, the world outline.
+Streamlit-free.
 
-The JavaScript and CSS come from the PyPI packages ``xstatic-leaflet``, ``xstatic-leaflet-markercluster``
-and ``xstatic-jquery``; the world outline is committed in ``dashboard/atlasmap/browser/``
-(see its ORIGIN file).
+* Leaflet comes from the PyPI package ``xstatic-leaflet``;
+* ``supercluster`` (the clustering index, npm, ISC licence) is vendored in ``browser/vendor/`` with its
+  ORIGIN and LICENSE;
+* ``atlas-map.js`` and ``atlas-map.css`` (``browser/``) are the atlas's own map code: the legend, the
+  popups, the clusters, the clicks (``window.atlasMap``), linted with ESLint in ``make test``;
+* the world outline is committed in ``browser/`` (see its ORIGIN file).
 
 Two ways to use them:
 
@@ -21,19 +25,18 @@ import functools
 import re
 from pathlib import Path
 
-import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
-import xstatic.pkg.leaflet_markercluster as xs_markercluster
 
 from dashboard.core import paths
+from dashboard.core.safety import style_code
 from geocoding.files import atomic_write_bytes
 
 STATIC_URL = "/app/static"  # where Streamlit serves paths.STATIC_DIR
 WORLD_OUTLINE = "world-110m.json"
+BROWSER_DIR = paths.ASSETS_DIR  # dashboard/atlasmap/browser
+VENDOR_DIR = BROWSER_DIR / "vendor"
 
 _LEAFLET = Path(xs_leaflet.BASE_DIR)
-_CLUSTER = Path(xs_markercluster.BASE_DIR)
-_JQUERY = Path(xs_jquery.BASE_DIR)
 
 # Served name -> source file. Only these are ever copied into the served folder.
 ASSET_SOURCES: dict[str, Path] = {
@@ -41,29 +44,33 @@ ASSET_SOURCES: dict[str, Path] = {
     "leaflet.css": _LEAFLET / "leaflet.css",
     "images/layers.png": _LEAFLET / "images" / "layers.png",
     "images/layers-2x.png": _LEAFLET / "images" / "layers-2x.png",
-    "leaflet.markercluster.js": _CLUSTER / "leaflet.markercluster.js",
-    "MarkerCluster.css": _CLUSTER / "MarkerCluster.css",
-    "MarkerCluster.Default.css": _CLUSTER / "MarkerCluster.Default.css",
-    "jquery.min.js": _JQUERY / "jquery.min.js",
-    WORLD_OUTLINE: paths.ASSETS_DIR / WORLD_OUTLINE,
+    "supercluster.min.js": VENDOR_DIR / "supercluster.min.js",
+    "atlas-map.js": BROWSER_DIR / "atlas-map.js",
+    "atlas-map.css": BROWSER_DIR / "atlas-map.css",
+    WORLD_OUTLINE: BROWSER_DIR / WORLD_OUTLINE,
 }
 
-# In load order. Names are folium's own, so they replace its CDN defaults one for one.
+# In load order. "leaflet" and "leaflet_css" are folium's own names: they replace its CDN defaults.
 JS_ASSETS: list[tuple[str, str]] = [
     ("leaflet", "leaflet.js"),
-    ("jquery", "jquery.min.js"),
-    ("markerclusterjs", "leaflet.markercluster.js"),
+    ("supercluster", "supercluster.min.js"),
+    ("atlas_map", "atlas-map.js"),
 ]
 CSS_ASSETS: list[tuple[str, str]] = [
     ("leaflet_css", "leaflet.css"),
-    ("markerclustercss", "MarkerCluster.css"),
-    ("markerclusterdefaultcss", "MarkerCluster.Default.css"),
+    ("atlas_map_css", "atlas-map.css"),
 ]
+
+
+def _supercluster_version() -> str:
+    origin = VENDOR_DIR / "supercluster.ORIGIN"
+    match = re.search(r"version:\s*(\S+)", origin.read_text(encoding="utf-8")) if origin.exists() else None
+    return match.group(1) if match else "unknown"
+
 
 VERSIONS = {
     "leaflet": xs_leaflet.VERSION,
-    "leaflet.markercluster": xs_markercluster.VERSION,
-    "jquery": xs_jquery.VERSION,
+    "supercluster": _supercluster_version(),
 }
 
 
@@ -100,6 +107,13 @@ def ensure_static_assets(static_dir: Path | None = None) -> Path:
         if not _up_to_date(src, dest):
             # atomic: a concurrent reader (another session) never sees half a file
             atomic_write_bytes(dest, src.read_bytes(), mtime_ns=src.stat().st_mtime_ns)
+    for path in target.rglob("*"):  # files an older version served: the folder holds the assets only
+        if (
+            path.is_file()
+            and str(path.relative_to(target)) not in ASSET_SOURCES
+            and not path.name.endswith(".tmp")
+        ):
+            path.unlink(missing_ok=True)
     return target
 
 
@@ -109,12 +123,6 @@ def asset_text(name: str) -> str:
     if name not in ASSET_SOURCES:
         raise KeyError(f"{name!r} is not a map asset")
     return ASSET_SOURCES[name].read_text(encoding="utf-8")
-
-
-def script_safe(code: str) -> str:
-    """Make code safe to place between ``<script>`` tags (no early ``</script``, no ``<!--``)."""
-    code = re.sub(r"</(script)", r"<\\/\1", code, flags=re.IGNORECASE)
-    return code.replace("<!--", "<\\!--")
 
 
 def _data_uri(match: re.Match[str], base: Path) -> str:
@@ -132,7 +140,7 @@ def inline_css(name: str) -> str:
     text = asset_text(name)
     base = ASSET_SOURCES[name].parent
     text = re.sub(r"url\((['\"]?)([^)'\":]+\.png)\1\)", lambda m: _data_uri(m, base), text)
-    return text.replace("</style", "<\\/style")
+    return style_code(text)
 
 
 def world_outline_text() -> str:

@@ -13,15 +13,14 @@ the other language than the one asked for (because the source has only that one)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from dashboard.core.data import Atlas
-from dashboard.core.export_csv import neutralise, safe_csv, safe_csv_bytes
 from dashboard.core.figures import format_partial_date, latest_membership, qualifier_text, row_labels
-from dashboard.core.i18n import t
+from dashboard.core.safety import csv_text, markdown_cell
 from dashboard.core.schema import Text
+from dashboard.core.text import fallback_chain, join, pick, t
 
 __all__ = [
     "ATTRIBUTES",
@@ -32,14 +31,11 @@ __all__ = [
     "compare_table",
     "comparison",
     "markdown_table",
-    "neutralise",
-    "safe_csv",
-    "safe_csv_bytes",
     "shared_themes",
 ]
 
 EMPTY = "—"
-# Row keys in display order; labels come from i18n (keys "cmp_<key>").
+# Row keys in display order; labels come from the text catalogue (keys "cmp_<key>").
 ATTRIBUTES: tuple[str, ...] = (
     "name",
     "kind",
@@ -108,13 +104,13 @@ def _src(atlas: Atlas, source_id: str | None) -> str:
 
 
 def _text(atlas: Atlas, text: Text, lang: str) -> str:
-    other = "en" if lang == "ja" else "ja"
-    shown = getattr(text, lang)
+    shown = getattr(text, lang, None)
     mark = ""
-    if not shown:
-        shown = getattr(text, other) or ""
-        mark = f"[{other.upper()}] " if shown else ""
-    elif lang == "en" and text.translation == "atlas" and text.ja:
+    if not shown:  # the source has it in another language only: say which
+        written = next((c for c in fallback_chain(lang) if getattr(text, c, None)), None)
+        shown = getattr(text, written) if written else ""
+        mark = f"[{written.upper()}] " if shown else ""
+    elif lang != "ja" and text.translation == "atlas" and text.ja:
         shown = f"{shown} ({t('cmp_atlas_translation', lang)})"
     return f"{mark}{shown}{_src(atlas, text.source)}" if shown else ""
 
@@ -135,8 +131,7 @@ def _founded(atlas: Atlas, org_id: str, lang: str) -> str:
     parts = [format_partial_date(f.date)]
     if f.place:
         p = f.place
-        place = (p.ja or p.en) if lang == "ja" else (p.en or p.ja)
-        place = place or ", ".join(x for x in (p.city, _country(atlas, p.country, lang)) if x)
+        place = pick(p.ja, p.en, lang) or join((p.city, _country(atlas, p.country, lang)), lang)
         if place:
             parts.append(place)
     out = ", ".join(parts) + _src(atlas, f.source)
@@ -151,11 +146,11 @@ def secretariat_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = Tr
     src = _src if sources else (lambda _atlas, _sid: "")
     lines = []
     for s in atlas.org(org_id).secretariat:
-        city = (s.city_ja or s.city) if lang == "ja" else s.city
+        city = pick(s.city_ja, s.city, lang)
         span = ""
         if s.since or s.until:
             span = f" ({format_partial_date(s.since) or '?'}–{format_partial_date(s.until)})"
-        lines.append(f"{city}, {_country(atlas, s.country, lang)}{span}{src(atlas, s.source)}")
+        lines.append(f"{join((city, _country(atlas, s.country, lang)), lang)}{span}{src(atlas, s.source)}")
     return "\n".join(lines)
 
 
@@ -165,7 +160,7 @@ def _latest(atlas: Atlas, org_id: str, lang: str) -> str:
         return ""
     qual = qualifier_text(m["qualifier"], m["members"], atlas, lang)
     # the data writes the member kind in English only
-    kind = f" {m['member_kind']}" if m["member_kind"] and lang == "en" else ""
+    kind = f" {m['member_kind']}" if m["member_kind"] and lang != "ja" else ""
     written = t("fig_as_written", lang)
     out = f"{qual}{kind} ({t('as_of', lang)} {m['as_of']}; {written}: “{m['value_as_written']}”)"
     out += _src(atlas, m["source"])
@@ -191,7 +186,7 @@ def relations_text(
             else atlas.org(rel.organisation).name.short_en
         )
         relation = atlas.label("relations", rel.type, lang)
-        text = f"{target}{relation}" if lang == "ja" else f"{relation} {target}"
+        text = t("relation_phrase", lang, target=target, relation=relation)
         since = f" ({t('fig_since', lang)} {format_partial_date(rel.since)})" if rel.since else ""
         lines.append(f"{text}{since}{src(atlas, rel.source)}")
     return "\n".join(lines)
@@ -208,7 +203,7 @@ def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], lab
     o = atlas.org(org_id)
     match key:
         case "name":
-            return o.name.ja if lang == "ja" else o.name.en
+            return pick(o.name.ja, o.name.en, lang)
         case "kind":
             return atlas.label("organisation_kinds", o.kind, lang)
         case "founded":
@@ -271,36 +266,23 @@ def compare_table(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str 
     return df
 
 
-def _md_cell(value: Any) -> str:
-    """A Markdown table cell: backslash and pipe escaped, < > & as entities, newlines as <br>.
-
-    ``](`` becomes ``]\\(`` so text from the data never forms a link or an image
-    (``[x](javascript:...)``): it shows literally, since Markdown renders ``\\(`` as ``(``.
-    """
-    text = "" if value is None else str(value)
-    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("|", "\\|").replace("](", "]\\(")
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
-    return text.strip() or " "
-
-
 def markdown_table(df: pd.DataFrame) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table; a named index becomes the first column."""
     if df.index.name is not None:
         df = df.reset_index()
-    header = "| " + " | ".join(_md_cell(c) for c in df.columns) + " |"
+    header = "| " + " | ".join(markdown_cell(c) for c in df.columns) + " |"
     rule = "|" + "|".join(" --- " for _ in df.columns) + "|"
-    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    body = ["| " + " | ".join(markdown_cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
 
 
 def compare_markdown(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> str:
     """The comparison as a Markdown document: a heading line and a table with N+1 columns."""
     c = compare_table(atlas, org_ids, lang)
-    title = t("page_compare", lang) + ": " + " / ".join(_md_cell(col) for col in c.columns)
+    title = t("page_compare", lang) + ": " + " / ".join(markdown_cell(col) for col in c.columns)
     return f"# {title}\n\n{markdown_table(c)}"
 
 
 def compare_csv(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> str:
     """The comparison as CSV text (first column: the attribute), formula injection neutralised."""
-    return safe_csv(compare_table(atlas, org_ids, lang))
+    return csv_text(compare_table(atlas, org_ids, lang))

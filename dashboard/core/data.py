@@ -18,7 +18,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dashboard.core import paths
+from dashboard.core import paths, text
+from dashboard.core.places import MemberRecord, member_points, memberships_frame, office_points, points_frame
 from dashboard.core.schema import (
     MEMBER_LIST_REQUIRED,
     Event,
@@ -208,6 +209,33 @@ def read_yaml_list(path: Path, model: type[M], problems: list[Problem]) -> list[
     return out
 
 
+def _list_geo_id(rec: MemberListRow) -> str | None:
+    """The geocoded.csv id that places a member list's row: its city's key, or None when the row
+    gives its own coordinates."""
+    return None if rec.latitude is not None else city_key(rec.city, rec.country)
+
+
+def _unplaced_warnings(records: list[MemberRecord]) -> list[Problem]:
+    """The member rows the geocoder has not placed yet: members.csv's by id, a member list's once per
+    file (a large list just dropped in would otherwise give thousands)."""
+    msg = "has no coordinates yet: run `python -m geocoding`"
+    by_file: dict[str, list[MemberRecord]] = {}
+    out = []
+    for m in records:
+        file, where = m.origin.split(", ", 1)
+        if file == paths.MEMBERS:
+            out.append(Problem(file, where, "id", msg, m.record.id, "warning"))
+        else:
+            by_file.setdefault(file, []).append(m)
+    for file, items in by_file.items():
+        first = items[0]
+        where = first.origin.split(", ", 1)[1] if len(items) == 1 else f"{len(items)} rows"
+        cities = sorted({m.record.city for m in items})
+        shown = ", ".join(cities[:5]) + (f" and {len(cities) - 5} more" if len(cities) > 5 else "")
+        out.append(Problem(file, where, "city", msg, _short(shown), "warning"))
+    return out
+
+
 # ---------------------------------------------------------------------------------- the atlas
 @dataclass(frozen=True)
 class Atlas:
@@ -233,7 +261,7 @@ class Atlas:
         if term is None:
             return ""
         entry = getattr(self.vocabulary, vocab).get(term)
-        return getattr(entry, lang) if entry else term
+        return text.label(entry, lang) if entry else term
 
     def source_title(self, source_id: str) -> str:
         src = self.source_records.get(source_id)
@@ -288,110 +316,6 @@ def _organisations_frame(orgs: dict[str, Organisation]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     if not df.empty:
         df["founded_year"] = df["founded_year"].astype("Int64")
-    return df
-
-
-POINT_COLUMNS = [
-    "id", "point_type", "organisation", "org_name_en", "org_name_ja", "org_short_en", "org_short_ja",
-    "org_kind", "founded_year", "name_en", "name_ja", "kind", "kind_en", "kind_ja", "address", "city",
-    "city_ja", "country", "country_en", "country_ja", "region", "website", "lat", "lon", "precision",
-    "provider", "source", "source_title", "as_of",
-]  # fmt: skip
-
-
-def build_points(
-    offices: pd.DataFrame,
-    members: pd.DataFrame,
-    geocoded: pd.DataFrame,
-    organisations: pd.DataFrame,
-    vocabulary: Vocabulary,
-    source_titles: dict[str, str],
-) -> pd.DataFrame:
-    """Offices and member cities with their coordinates and organisation, one row per map point.
-
-    Rows without coordinates are left out (the loader reports them as warnings).
-    """
-    orgs = organisations.set_index("id") if not organisations.empty else organisations
-    geo = geocoded.set_index("id") if not geocoded.empty else geocoded
-    rows = []
-
-    def org_fields(org_id: str) -> dict[str, Any]:
-        o = orgs.loc[org_id]
-        return {
-            "organisation": org_id,
-            "org_name_en": o["name_en"],
-            "org_name_ja": o["name_ja"],
-            "org_short_en": o["short_en"],
-            "org_short_ja": o["short_ja"],
-            "org_kind": o["kind"],
-            "founded_year": o["founded_year"],
-        }
-
-    def place_fields(r: pd.Series) -> dict[str, Any] | None:
-        row = {k: nn(v) for k, v in r.items()}
-        if row["id"] not in geo.index:
-            return None
-        g = geo.loc[row["id"]]
-        country = vocabulary.countries.get(row["country"])
-        return {
-            "id": row["id"],
-            "city": row["city"],
-            "city_ja": row["city_ja"],
-            "country": row["country"],
-            "country_en": country.en if country else row["country"],
-            "country_ja": country.ja if country else row["country"],
-            "region": row["region"],
-            "lat": float(g["latitude"]),
-            "lon": float(g["longitude"]),
-            "precision": g["precision"],
-            "provider": g["provider"],
-            "source": row["source"],
-            "source_title": source_titles.get(row["source"], row["source"]),
-            "as_of": row["as_of"],
-        }
-
-    for _, r in offices.iterrows():
-        place = place_fields(r)
-        if place is None:
-            continue
-        r = {k: nn(v) for k, v in r.items()}
-        kind = vocabulary.office_kinds.get(r["kind"])
-        rows.append(
-            {
-                **place,
-                **org_fields(r["organisation"]),
-                "point_type": "office",
-                "name_en": r["name"],
-                "name_ja": r["name_ja"] or r["name"],
-                "kind": r["kind"],
-                "kind_en": kind.en if kind else r["kind"],
-                "kind_ja": kind.ja if kind else r["kind"],
-                "address": r["address"],
-                "website": r["website"],
-            }
-        )
-    for _, r in members.iterrows():
-        place = place_fields(r)
-        if place is None:
-            continue
-        r = {k: nn(v) for k, v in r.items()}
-        role = r["role"]
-        rows.append(
-            {
-                **place,
-                **org_fields(r["organisation"]),
-                "point_type": "member",
-                "name_en": r["city"],
-                "name_ja": r["city_ja"] or r["city"],
-                "kind": "member",
-                "kind_en": f"Member city ({role})" if role else "Member city",
-                "kind_ja": "会員都市",  # the role is English free text in the data
-                "address": None,
-                "website": None,
-            }
-        )
-    df = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    df["founded_year"] = df["founded_year"].astype("Int64")
     return df
 
 
@@ -509,8 +433,8 @@ def _cross_check(
     for where, o in orgs:
         f = paths.ORGANISATIONS
         check(f, where, "kind", o.kind, vocab.organisation_kinds, "organisation kind")
-        for t in o.themes:
-            check(f, where, "themes", t, vocab.themes, "theme")
+        for theme in o.themes:
+            check(f, where, "themes", theme, vocab.themes, "theme")
         for r in o.regions:
             check(f, where, "regions", r, regions, "region")
         for rel in ([o.parent] if o.parent else []) + list(o.relations):
@@ -600,16 +524,23 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
             else:
                 kept.append((where, rec))
         tables[file] = kept
-    place_ids = {r.id for f in (paths.OFFICES, paths.MEMBERS) for _, r in tables[f]}
-    geocoded = [(w, g) for w, g in geocoded if (paths.GEOCODED, w) not in bad and g.id in place_ids]
-
+    member_records = [
+        MemberRecord(rec, f"{file}, {where}", rec.id if file == paths.MEMBERS else _list_geo_id(rec))
+        for file, rows in tables.items()
+        if file == paths.MEMBERS or is_member_list(file)
+        for where, rec in rows
+    ]
+    wanted = {r.id for _, r in tables[paths.OFFICES]} | {m.geo_id for m in member_records if m.geo_id}
+    geocoded = [(w, g) for w, g in geocoded if (paths.GEOCODED, w) not in bad and g.id in wanted]
     geo_ids = {g.id for _, g in geocoded}
     warnings = [
-        Problem(file, where, "id", "has no coordinates yet: run `python -m geocoding`", rec.id, "warning")
-        for file in (paths.OFFICES, paths.MEMBERS)
-        for where, rec in tables[file]
+        Problem(
+            paths.OFFICES, where, "id", "has no coordinates yet: run `python -m geocoding`", rec.id, "warning"
+        )
+        for where, rec in tables[paths.OFFICES]
         if rec.id not in geo_ids
     ]
+    warnings += _unplaced_warnings([m for m in member_records if m.geo_id and m.geo_id not in geo_ids])
     if vocab is None or not orgs:
         return None, problems + warnings
 
@@ -618,12 +549,18 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
     sources_df = _records_frame(source_records.values(), Source)
     orgs_df = _organisations_frame(org_records)
     frames = {
-        file: _records_frame((r for _, r in rows), model)
-        for (file, rows), model in zip(tables.items(), (Office, Member, MembershipCount, Event), strict=True)
+        file: _records_frame((r for _, r in tables[file]), model)
+        for file, model in (
+            (paths.OFFICES, Office),
+            (paths.MEMBERSHIP, MembershipCount),
+            (paths.EVENTS, Event),
+        )
     }
     geocoded_df = _records_frame((g for _, g in geocoded), Geocoded)
-    titles = dict(zip(sources_df["id"], sources_df["title"], strict=True))
-    points = build_points(frames[paths.OFFICES], frames[paths.MEMBERS], geocoded_df, orgs_df, vocab, titles)
+    geo = geocoded_df.set_index("id")
+    offices = office_points((r for _, r in tables[paths.OFFICES]), geo, vocab)
+    members, _ = member_points(member_records, geo, vocab)
+    points = points_frame(offices + members)
     events = frames[paths.EVENTS]
     events["year"] = [parse_partial_date(d)[0].year for d in events["date"]]
     membership = frames[paths.MEMBERSHIP]
@@ -638,7 +575,7 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         sources=sources_df,
         organisations=orgs_df,
         offices=frames[paths.OFFICES],
-        members=frames[paths.MEMBERS],
+        members=memberships_frame(points),
         membership=membership,
         events=events,
         geocoded=geocoded_df,

@@ -1,9 +1,9 @@
 """Plotly figures for the Timeline and Membership pages (and the notebook). Streamlit-free.
 
 Every data string that reaches a figure (trace names, hover text, annotations) goes through
-``esc`` first: plotly renders a subset of HTML tags in those places, so data is escaped and shown
-as literal text. Hover text is passed as ``hovertext`` (never inside a ``hovertemplate``), so a
-``%{...}`` in the data is not read as a template either.
+``dashboard.core.safety.escape_html`` first: plotly renders a subset of HTML tags in those places,
+so data is escaped and shown as literal text. Hover text is passed as ``hovertext`` (never inside
+a ``hovertemplate``), so a ``%{...}`` in the data is not read as a template either.
 
 Dates are shown as the source writes them (``1990``, ``1990-09``, ``1990-09-12``): a date known
 to the year is never shown with a made-up month or day. On the x axis a partial date stands at
@@ -12,7 +12,6 @@ the first day of the period it covers (1990-09 at 1990-09-01), like ``membership
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,8 +21,9 @@ import plotly.graph_objects as go
 from dashboard.core.colours import org_colour
 from dashboard.core.data import Atlas, nn
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN
-from dashboard.core.i18n import pick, t
+from dashboard.core.safety import escape_html
 from dashboard.core.schema import parse_partial_date
+from dashboard.core.text import LANGS, has, pick, t
 
 # 1987–2025 with half a year either side, so a marker on 1987 or 2025 is drawn whole
 X_RANGE = (f"{YEAR_MIN - 1}-07-01", f"{YEAR_MAX + 1}-06-30")
@@ -50,17 +50,6 @@ STATUS_ORDER = ("confirmed", "seed", "secondary", "conflicting")  # preference w
 
 
 # ---------------------------------------------------------------------------------- helpers
-def esc(value: Any) -> str:
-    """Data as literal text for plotly (hover, legend, annotations): ``< > &`` and quotes escaped.
-
-    None and NaN become ''. Use it on every data string that goes into a figure.
-    """
-    value = nn(value)
-    if value is None:
-        return ""
-    return html.escape(str(value), quote=True)
-
-
 def format_partial_date(value: str | None) -> str:
     """A partial date as written, at its real precision ('1990', '1990-09', '1990-09-12'); '' if None."""
     value = nn(value)
@@ -91,7 +80,7 @@ def short_name(atlas: Atlas, org_id: str, lang: str) -> str:
     rec = atlas.organisation_records.get(org_id)
     if rec is None:
         return org_id
-    return rec.name.short_ja if lang == "ja" else rec.name.short_en
+    return pick(rec.name.short_ja, rec.name.short_en, lang)
 
 
 def row_labels(atlas: Atlas, org_ids: list[str], lang: str) -> dict[str, str]:
@@ -103,7 +92,7 @@ def row_labels(atlas: Atlas, org_ids: list[str], lang: str) -> dict[str, str]:
 
 def _source_line(atlas: Atlas, source_id: Any, lang: str) -> str:
     sid = nn(source_id)
-    return f"{t('source', lang)}: {esc(atlas.source_title(sid))}" if sid else ""
+    return f"{t('source', lang)}: {escape_html(atlas.source_title(sid))}" if sid else ""
 
 
 def _join(lines: list[str]) -> str:
@@ -113,7 +102,13 @@ def _join(lines: list[str]) -> str:
 def _empty_figure(message: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(
-        text=esc(message), x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 16}
+        text=escape_html(message),
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 16},
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -136,7 +131,6 @@ def _timeline_points(orgs: pd.DataFrame, events: pd.DataFrame, atlas: Atlas) -> 
         rec = atlas.organisation_records.get(org_id)
         if rec is None or rec.founded is None or org_id in founded_in_events:
             continue
-        place = rec.founded.place
         points.append(
             {
                 "id": f"{org_id}-founded",
@@ -144,14 +138,23 @@ def _timeline_points(orgs: pd.DataFrame, events: pd.DataFrame, atlas: Atlas) -> 
                 "end_date": None,
                 "organisation": org_id,
                 "kind": "founding",
-                "title_en": f"{rec.name.en} founded" + (f" ({place.en})" if place and place.en else ""),
-                "title_ja": f"{rec.name.ja}設立" + (f"({place.ja})" if place and place.ja else ""),
+                **{f"title_{lang}": _founded_title(rec, lang) for lang in {*LANGS, "ja", "en"}},
                 "status": "confirmed",
                 "source": rec.founded.source,
                 "note": None,
             }
         )
     return points
+
+
+def _founded_title(rec: Any, lang: str) -> str:
+    """ "ICLEI founded (New York)" / "イクレイ設立(ニューヨーク)", from the organisation's record."""
+    name = pick(rec.name.ja, rec.name.en, lang)
+    place = rec.founded.place
+    where = pick(place.ja, place.en, lang) if place else ""
+    return (
+        t("event_founded_at", lang, name=name, place=where) if where else t("event_founded", lang, name=name)
+    )
 
 
 def _event_hover(p: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> str:
@@ -164,11 +167,11 @@ def _event_hover(p: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> 
         conflicting = t("fig_conflicting", lang)
     return _join(
         [
-            f"<b>{esc(pick(p.get('title_ja'), p.get('title_en'), lang))}</b>",
-            esc(date),
-            f"{org_label} · {esc(atlas.label('event_kinds', p['kind'], lang))}",
+            f"<b>{escape_html(pick(p.get('title_ja'), p.get('title_en'), lang))}</b>",
+            escape_html(date),
+            f"{org_label} · {escape_html(atlas.label('event_kinds', p['kind'], lang))}",
             conflicting,
-            esc(p.get("note")),
+            escape_html(p.get("note")),
             _source_line(atlas, p.get("source"), lang),
         ]
     )
@@ -186,14 +189,14 @@ def timeline_figure(data: Any, atlas: Atlas, lang: str = "ja") -> go.Figure:
     if orgs.empty:
         return _empty_figure(t("nothing_selected", lang))
     org_ids = list(orgs.sort_values("founded", na_position="last", kind="stable")["id"])
-    labels = {o: esc(label) for o, label in row_labels(atlas, org_ids, lang).items()}  # tick labels
+    labels = {o: escape_html(label) for o, label in row_labels(atlas, org_ids, lang).items()}  # tick labels
     points = _timeline_points(orgs, events, atlas)
     fig = go.Figure()
 
     kinds = list(dict.fromkeys(p["kind"] for p in sorted(points, key=lambda p: p["date"])))
     for kind in kinds:
         symbol = EVENT_SYMBOLS.get(kind, "circle")
-        kind_label = esc(atlas.label("event_kinds", kind, lang))
+        kind_label = escape_html(atlas.label("event_kinds", kind, lang))
         fig.add_trace(  # the legend entry for this kind (grey, no data)
             go.Scatter(
                 x=[None],
@@ -327,13 +330,13 @@ def add_milestones(fig: go.Figure, events: pd.DataFrame, atlas: Atlas, lang: str
             y=1,
             xref="x",
             yref="paper",
-            text=esc(milestone_label(title, e["date"])),
+            text=escape_html(milestone_label(title, e["date"])),
             textangle=-90,
             showarrow=False,
             xanchor="center",
             yanchor="bottom",
             font={"size": 11, "color": NEUTRAL},
-            hovertext=_event_hover(e, atlas, lang, esc(t("fig_world", lang))),
+            hovertext=_event_hover(e, atlas, lang, escape_html(t("fig_world", lang))),
             name=e["id"],
         )
 
@@ -344,14 +347,9 @@ def qualifier_text(qualifier: str | None, members: int, atlas: Atlas, lang: str)
     n = f"{int(members):,}"
     if not qualifier or qualifier == "exact":
         return n
-    if lang == "ja" and qualifier in JA_QUALIFIER_FORMS:
-        return JA_QUALIFIER_FORMS[qualifier].format(n=n)
-    label = atlas.label("qualifiers", qualifier, lang)
-    return f"{n}({label})" if lang == "ja" else f"{label} {n}"
-
-
-# How Japanese writes a qualified number (以上 after it, 約 before it, 弱 "just under" after it).
-JA_QUALIFIER_FORMS = {"at-least": "{n}以上", "about": "約{n}", "nearly": "{n}弱"}
+    if has(f"qualified_{qualifier}"):  # the language's own way ("2,500以上", "at least 2,500")
+        return t(f"qualified_{qualifier}", lang, n=n)
+    return t("qualified_other", lang, n=n, label=atlas.label("qualifiers", qualifier, lang))
 
 
 def _status_label(status: str, lang: str) -> str:
@@ -386,14 +384,14 @@ def _point_labels(rows: list[dict[str, Any]]) -> list[str]:
 def _membership_hover(r: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> str:
     written = t("fig_as_written", lang)
     qual = qualifier_text(r["qualifier"], r["members"], atlas, lang)
-    kind = f" {r['member_kind']}" if r.get("member_kind") and lang == "en" else ""  # English in the data
+    kind = f" {r['member_kind']}" if r.get("member_kind") and lang != "ja" else ""  # English in the data
     return _join(
         [
-            f"<b>{esc(org_label)}</b>: {esc(qual)}{esc(kind)}",
-            f"{written}: “{esc(r['value_as_written'])}”",
-            f"{t('as_of', lang)}: {esc(format_partial_date(r['as_of']))}",
-            f"{t('fig_status', lang)}: {esc(_status_label(r['status'], lang))}",
-            esc(r.get("note")),
+            f"<b>{escape_html(org_label)}</b>: {escape_html(qual)}{escape_html(kind)}",
+            f"{written}: “{escape_html(r['value_as_written'])}”",
+            f"{t('as_of', lang)}: {escape_html(format_partial_date(r['as_of']))}",
+            f"{t('fig_status', lang)}: {escape_html(_status_label(r['status'], lang))}",
+            escape_html(r.get("note")),
             _source_line(atlas, r["source"], lang),
         ]
     )
@@ -432,7 +430,9 @@ def membership_figure(
                 continue
             main = group == "main"
             open_ = "" if main else "-open"
-            name = esc(names[org_id]) + ("" if main else f" ({esc(_status_label(group, lang))})")
+            name = escape_html(names[org_id]) + (
+                "" if main else f" ({escape_html(_status_label(group, lang))})"
+            )
             fig.add_trace(
                 go.Scatter(
                     x=[r["as_of_date"].date().isoformat() for r in rs],
@@ -468,7 +468,7 @@ def membership_figure(
                 x=[None],
                 y=[None],
                 mode="markers",
-                name=f"{sign} {esc(atlas.label('qualifiers', q, lang))}".strip(),
+                name=f"{sign} {escape_html(atlas.label('qualifiers', q, lang))}".strip(),
                 marker={"symbol": QUALIFIER_SYMBOLS.get(q, "circle"), "color": NEUTRAL, "size": 10},
                 hoverinfo="skip",
                 legendgroup=f"qualifier-{q}",

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dashboard.core.data import Atlas
-from dashboard.core.i18n import t
+from dashboard.core.places import restrict
+from dashboard.core.text import DEFAULT_LANG, LANGS, t
 
 YEAR_MIN, YEAR_MAX = 1987, 2025
-LANGS = ("ja", "en")
 PAGES = ("overview", "map", "timeline", "membership", "compare", "sources")
 
 
@@ -25,7 +25,7 @@ class Filters:
     regions: tuple[str, ...] = ()  # empty: every region
     kinds: tuple[str, ...] = ()  # empty: every kind of organisation
     organisations: tuple[str, ...] = ()  # empty: every organisation
-    lang: str = "ja"
+    lang: str = DEFAULT_LANG
     present: bool = False  # presentation mode (projector)
     compare: tuple[str, ...] = ()  # organisations chosen on the Compare page
 
@@ -50,7 +50,7 @@ def _values(params: Mapping[str, str | Sequence[str]], key: str) -> list[str]:
 class Notice(str):
     """A notice about the link, in English as a string, and in either language with ``text(lang)``.
 
-    ``what`` (if given) is an i18n key naming the parameter; the other values are shown as given.
+    ``what`` (if given) is a catalogue key naming the parameter; the other values are shown as given.
     """
 
     key: str
@@ -105,7 +105,7 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
     if len(compare) > 4:
         notices.append(Notice("notice_compare_four", values=", ".join(compare[4:])[:200]))
     raw_lang = _values(params, "lang")
-    lang = next((v for v in raw_lang if v in LANGS), "ja")  # the first language the atlas has
+    lang = next((v for v in raw_lang if v in LANGS), DEFAULT_LANG)  # the first language the atlas has
     bad_lang = [v for v in raw_lang if v not in LANGS]
     if bad_lang:
         notices.append(Notice("notice_lang", values=", ".join(bad_lang)[:40]))
@@ -141,9 +141,9 @@ class Selection:
 
     filters: Filters
     organisations: pd.DataFrame
-    points: pd.DataFrame
+    points: pd.DataFrame  # the places on the map (dashboard.core.places.POINT_COLUMNS)
     offices: pd.DataFrame
-    members: pd.DataFrame
+    members: pd.DataFrame  # one row per membership (dashboard.core.places.memberships_frame)
     membership: pd.DataFrame
     events: pd.DataFrame  # the selected organisations' events plus world milestones in the year range
 
@@ -186,13 +186,17 @@ def select(atlas: Atlas, f: Filters) -> Selection:
             mask &= df["region"].isin(wanted_regions)
         return df[mask].reset_index(drop=True)
 
+    points = restrict(atlas.points, ids)  # a place in several networks keeps the selected ones
+    if wanted_regions and not points.empty:
+        points = points[points["region"].isin(wanted_regions)].reset_index(drop=True)
+
     ev = atlas.events
     world = ev["organisation"].isna() & ev["year"].between(lo, hi)
     events = ev[ev["organisation"].isin(ids) | world].reset_index(drop=True)
     return Selection(
         filters=f,
         organisations=selected,
-        points=by_org(atlas.points, regional=True),
+        points=points,
         offices=by_org(atlas.offices, regional=True),
         members=by_org(atlas.members, regional=True),
         membership=by_org(atlas.membership),

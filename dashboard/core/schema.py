@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
 
 from geocoding.records import (  # noqa: F401 (re-exported: the records every layer shares)
     EARLIEST_YEAR,
@@ -36,6 +36,17 @@ def _check_url(value: str) -> str:
 Url = Annotated[str, AfterValidator(_check_url)]
 
 
+def popup_fields(model: type[Strict]) -> tuple[str, ...]:
+    """The fields of ``model`` marked ``json_schema_extra={"popup": True}``: the map's popup shows each as a
+    row of text labelled with the catalogue's ``field_<name>`` (a new column shown in the popup: this
+    mark, and the label in every catalogue)."""
+    return tuple(
+        name
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("popup")
+    )
+
+
 # ---------------------------------------------------------------- sources.yaml
 class Source(Strict):
     id: Slug
@@ -58,8 +69,19 @@ class Source(Strict):
 
 # ---------------------------------------------------------------- vocabulary.yaml
 class Label(Strict):
+    """A vocabulary term's labels: English and Japanese always, any further language beside them
+    (``fr: ...``): adding a language to the atlas adds a label here (see TRANSLATION_GUIDE.md)."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
     en: NonEmpty
     ja: NonEmpty
+
+    @model_validator(mode="after")
+    def _languages(self) -> Label:
+        for key, value in (self.model_extra or {}).items():
+            if not re.fullmatch(r"[a-z]{2,3}", key) or not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{key!r} is not a known field or a language code with a label")
+        return self
 
 
 class CountryLabel(Label):
@@ -204,7 +226,8 @@ class Office(Strict):
     as_of: PartialDate | None = None
     source: Slug
     note: str | None = None
-    address_corrected: str | None = None  # the address with the source's typos fixed (see note)
+    # the address with the source's typos fixed (see note); shown in the map's popup as it is
+    address_corrected: str | None = Field(default=None, json_schema_extra={"popup": True})
     names_by: Literal["source", "atlas"] = "source"  # "atlas": a name in the other language is ours
 
 

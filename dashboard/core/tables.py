@@ -5,14 +5,15 @@ Cells hold plain text; the dashboard shows them with st.dataframe (never as HTML
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-from dashboard.atlasmap.builder import PRECISION_LABELS
 from dashboard.core.compare import relations_text, secretariat_text, status_text
 from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import latest_membership, short_name
 from dashboard.core.filters import Selection
-from dashboard.core.i18n import pick, t
+from dashboard.core.text import date_span, join, localized, pick, precision_label, t
 
 
 def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
@@ -48,52 +49,114 @@ def _short(atlas: Atlas, org_id: str | None, lang: str) -> str:
 
 def sources_table(atlas: Atlas, lang: str) -> pd.DataFrame:
     df = atlas.sources
-    seed = "seed" if lang == "en" else "元ページ"
     return pd.DataFrame(
         {
-            "ID": df["id"],
+            t("col_id", lang): df["id"],
             t("source", lang): df["title"],
-            "Publisher" if lang == "en" else "発行者": df["publisher"],
-            "Lang" if lang == "en" else "言語": df["language"],
-            seed: df["seed"].map(lambda v: nn(v) or ""),
-            "URL": df["url"].map(lambda v: nn(v) or None),
-            "Published" if lang == "en" else "公開日": df["published"].map(lambda v: nn(v) or ""),
-            "Accessed" if lang == "en" else "閲覧日": df["accessed"].map(lambda v: nn(v) or ""),
+            t("col_publisher", lang): df["publisher"],
+            t("col_language", lang): df["language"],
+            t("col_seed", lang): df["seed"].map(lambda v: nn(v) or ""),
+            t("col_url", lang): df["url"].map(lambda v: nn(v) or None),
+            t("col_published", lang): df["published"].map(lambda v: nn(v) or ""),
+            t("col_accessed", lang): df["accessed"].map(lambda v: nn(v) or ""),
         }
     )
 
 
-def places_table(sel: Selection, lang: str) -> pd.DataFrame:
-    p = sel.points
-    ja = lang == "ja"
+def _kind_text(atlas: Atlas, point_type: str, kind: str | None, member_kind: str | None, lang: str) -> str:
+    if point_type == "member":
+        return atlas.label("member_kinds", member_kind, lang) or t("member_city", lang)
+    shown = atlas.label("office_kinds", kind, lang)
+    return t("former_office_kind", lang, kind=shown) if point_type == "former-office" else shown
+
+
+def _networks_text(atlas: Atlas, memberships: tuple, lang: str) -> str:
+    """ "C40 (2006–), ANMC21" — every network of a place, with its dates where known."""
+    out = []
+    for m in memberships:
+        span = date_span(m.since, m.until, lang)
+        out.append(f"{short_name(atlas, m.organisation, lang)}" + (f" ({span})" if span else ""))
+    return join(out, lang)
+
+
+def _sources_text(atlas: Atlas, sources: Iterable[str]) -> str:
+    return "; ".join(atlas.source_title(s) for s in dict.fromkeys(sources))
+
+
+def places_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
+    """Every place on the map: name, networks (with dates), kind, address, city, country, precision,
+    sources and as-of date."""
+    rows = []
+    for p in sel.points.itertuples(index=False):
+        memberships = p.memberships or ()
+        sources = [s for m in memberships for s in m.sources] or [p.source]
+        rows.append(
+            {
+                t("col_name", lang): pick(nn(p.name_ja), nn(p.name_en), lang),
+                t("col_networks", lang): _networks_text(atlas, memberships, lang)
+                if memberships
+                else short_name(atlas, p.organisation, lang),
+                t("field_kind", lang): _kind_text(atlas, p.point_type, nn(p.kind), nn(p.member_kind), lang),
+                t("field_address", lang): nn(p.address) or "",
+                t("col_city", lang): pick(nn(p.city_ja), nn(p.city), lang),
+                t("col_country", lang): atlas.label("countries", p.country, lang),
+                t("field_precision", lang): precision_label(nn(p.precision), lang),
+                t("field_source", lang): _sources_text(atlas, sources),
+                t("as_of", lang): nn(p.as_of) or "",
+            }
+        )
     return pd.DataFrame(
-        {
-            t("col_name", lang): [
-                pick(nn(a), nn(b), lang) for a, b in zip(p["name_ja"], p["name_en"], strict=True)
-            ],
-            t("field_organisation", lang): p["org_short_ja" if ja else "org_short_en"],
-            t("field_kind", lang): p["kind_ja" if ja else "kind_en"],
-            t("field_address", lang): p["address"].map(lambda v: nn(v) or ""),
-            "City" if not ja else "都市": [
-                pick(nn(a), nn(b), lang) for a, b in zip(p["city_ja"], p["city"], strict=True)
-            ],
-            "Country" if not ja else "国": p["country_ja" if ja else "country_en"],
-            t("field_precision", lang): p["precision"].map(lambda v: PRECISION_LABELS[lang].get(v, v)),
-            t("field_source", lang): p["source_title"],
-            t("as_of", lang): p["as_of"].map(lambda v: nn(v) or ""),
-        }
+        rows,
+        columns=_columns(
+            lang,
+            "col_name",
+            "col_networks",
+            "field_kind",
+            "field_address",
+            "col_city",
+            "col_country",
+            "field_precision",
+            "field_source",
+            "as_of",
+        ),
     )
+
+
+def several_networks_table(atlas: Atlas, sel: Selection, lang: str, minimum: int = 2) -> pd.DataFrame:
+    """The places that belong to ``minimum`` or more of the selected networks (current memberships):
+    name, country, how many networks, which (with dates), and their sources."""
+    pts = sel.points[sel.points["n_networks"] >= minimum]
+    rows = []
+    for p in pts.sort_values(["n_networks", "name_en"], ascending=[False, True]).itertuples(index=False):
+        current = tuple(m for m in p.memberships if m.current)
+        rows.append(
+            {
+                t("col_name", lang): pick(nn(p.name_ja), nn(p.name_en), lang),
+                t("col_country", lang): atlas.label("countries", p.country, lang),
+                t("col_n_networks", lang): int(p.n_networks),
+                t("col_networks", lang): _networks_text(atlas, current, lang),
+                t("field_source", lang): _sources_text(atlas, (s for m in current for s in m.sources)),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=_columns(lang, "col_name", "col_country", "col_n_networks", "col_networks", "field_source"),
+    )
+
+
+def _columns(lang: str, *keys: str) -> list[str]:
+    return [t(k, lang) for k in keys]
 
 
 def events_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     e = sel.events.sort_values("date")
     return pd.DataFrame(
         {
-            "日付" if lang == "ja" else "Date": e["date"],
+            t("col_date", lang): e["date"],
             t("field_organisation", lang): e["organisation"].map(lambda o: _short(atlas, nn(o), lang) or "—"),
             t("field_kind", lang): e["kind"].map(lambda k: atlas.label("event_kinds", k, lang)),
-            "出来事" if lang == "ja" else "Event": e["title_ja" if lang == "ja" else "title_en"],
-            "確認状況" if lang == "ja" else "Status": e["status"].map(lambda v: t(f"status_{v}", lang)),
+            t("col_event", lang): [localized(r, "title", lang) for _, r in e.iterrows()],
+            t("col_check_status", lang): e["status"].map(lambda v: t(f"status_{v}", lang)),
             t("field_source", lang): e["source"].map(atlas.source_title),
         }
     )
@@ -105,11 +168,11 @@ def membership_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
         {
             t("field_organisation", lang): m["organisation"].map(lambda o: _short(atlas, o, lang)),
             t("as_of", lang): m["as_of"].map(lambda v: nn(v) or t("undated", lang)),
-            "出典の表記" if lang == "ja" else "As written": m["value_as_written"],
-            "会員数" if lang == "ja" else "Members": m["members"].astype("Int64"),
-            "確認状況" if lang == "ja" else "Status": m["status"].map(lambda v: t(f"status_{v}", lang)),
+            t("col_as_written", lang): m["value_as_written"],
+            t("col_members", lang): m["members"].astype("Int64"),
+            t("col_check_status", lang): m["status"].map(lambda v: t(f"status_{v}", lang)),
             t("field_source", lang): m["source"].map(atlas.source_title),
-            "注記" if lang == "ja" else "Note": m["note"].map(lambda v: nn(v) or ""),
+            t("col_note", lang): m["note"].map(lambda v: nn(v) or ""),
         }
     )
 
@@ -123,7 +186,7 @@ def disagreements_table(atlas: Atlas, lang: str) -> pd.DataFrame:
                 (_short(atlas, org_id, lang), pick(note.ja, note.en, lang), atlas.source_title(note.source))
             )
     for _, e in atlas.events[atlas.events["status"] == "conflicting"].iterrows():
-        title = e["title_ja"] if lang == "ja" else e["title_en"]
+        title = localized(e, "title", lang)
         rows.append(
             (
                 _short(atlas, nn(e["organisation"]), lang) or "—",
@@ -145,12 +208,14 @@ def disagreements_table(atlas: Atlas, lang: str) -> pd.DataFrame:
 
 
 def headline_numbers(atlas: Atlas, sel: Selection, lang: str) -> list[tuple[str, int]]:
-    """(label, number) as on the Overview page."""
+    """(label, number) as on the Overview page: organisations, offices (current), member places named
+    by the sources, countries, sources."""
     countries = set(sel.offices["country"]) | set(sel.members["country"])
+    current_offices = sel.offices[sel.offices["until"].isna()] if "until" in sel.offices else sel.offices
     return [
         (t("headline_organisations", lang), len(sel.organisations)),
-        (t("headline_offices", lang), len(sel.offices)),
-        (t("headline_members", lang), len(sel.members)),
+        (t("headline_offices", lang), len(current_offices)),
+        (t("headline_members", lang), sel.members["place"].nunique() if not sel.members.empty else 0),
         (t("headline_countries", lang), len({c for c in countries if nn(c) is not None})),
         (t("headline_sources", lang), len(atlas.sources)),
     ]

@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from dashboard.atlasmap.builder import PRECISION_LABELS, build_map
+from dashboard.atlasmap.builder import build_map
 from dashboard.core.data import Atlas
 from dashboard.core.figures import membership_figure, short_name, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
-from dashboard.core.i18n import t
+from dashboard.core.safety import escape_html
+from dashboard.core.schema import PRECISIONS
+from dashboard.core.text import CATALOGUES, LANGS, pick, precision_label, t
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go
@@ -41,66 +43,12 @@ _EXTERNAL = re.compile(
     r"""<(?:script|link|img)\b[^>]*?\b(?:src|href)\s*=\s*["']?((?:https?:)?//[^"'\s>]+)""", re.IGNORECASE
 )
 
-LABELS: dict[str, dict[str, str]] = {
-    "ja": {
-        "organisation": "組織",
-        "relation": "関係",
-        "related": "相手の組織",
-        "since": "開始",
-        "source": "出典",
-        "step": "順番",
-        "query_kind": "問い合わせの種類",
-        "best_precision": "得られる最高の精度",
-        "query": "問い合わせ",
-        "id": "ID",
-        "city": "都市",
-        "country": "国",
-        "latitude": "緯度",
-        "longitude": "経度",
-        "precision": "精度",
-        "provider": "提供元",
-        "place": "地名",
-        "failure": "失敗の理由",
-        "level": "精度",
-        "meaning": "意味",
-        "summary": "組織 {orgs} ・ 地点 {points} ・ 出来事 {events}(世界の出来事を含む)",
-        "map": "地図",
-        "timeline": "年表",
-        "membership": "会員数の推移",
-    },
-    "en": {
-        "organisation": "Organisation",
-        "relation": "Relation",
-        "related": "Related organisation",
-        "since": "Since",
-        "source": "Source",
-        "step": "Step",
-        "query_kind": "Kind of query",
-        "best_precision": "Best precision it can give",
-        "query": "Query",
-        "id": "ID",
-        "city": "City",
-        "country": "Country",
-        "latitude": "Latitude",
-        "longitude": "Longitude",
-        "precision": "Precision",
-        "provider": "Provider",
-        "place": "Place",
-        "failure": "Why it failed",
-        "level": "Precision",
-        "meaning": "Meaning",
-        "summary": "{orgs} organisations · {points} places · {events} events (world milestones included)",
-        "map": "Map",
-        "timeline": "Timeline",
-        "membership": "Membership",
-    },
-}
-
 
 def _lab(lang: str) -> dict[str, str]:
-    if lang not in LABELS:
-        raise ValueError(f"lang must be 'ja' or 'en', not {lang!r}")
-    return LABELS[lang]
+    """The notebook's labels in ``lang`` (catalogue keys ``nb_<name>``)."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return {k.removeprefix("nb_"): t(k, lang) for k in CATALOGUES["en"] if k.startswith("nb_")}
 
 
 # ---------------------------------------------------------------------------------- tables
@@ -127,8 +75,9 @@ def relations_table(atlas: Atlas, lang: str = "ja") -> pd.DataFrame:
 def precision_table(lang: str = "ja") -> pd.DataFrame:
     """The coordinate precisions, best first, with what each means on the map."""
     lab = _lab(lang)
-    labels = PRECISION_LABELS[lang]
-    return pd.DataFrame({lab["level"]: list(labels), lab["meaning"]: list(labels.values())})
+    return pd.DataFrame(
+        {lab["level"]: list(PRECISIONS), lab["meaning"]: [precision_label(p, lang) for p in PRECISIONS]}
+    )
 
 
 def query_chain_table(pipeline: Pipeline, target: Target, lang: str = "ja") -> pd.DataFrame:
@@ -140,7 +89,7 @@ def query_chain_table(pipeline: Pipeline, target: Target, lang: str = "ja") -> p
         {
             lab["step"]: range(1, len(queries) + 1),
             lab["query_kind"]: [q.kind for q in queries],
-            lab["best_precision"]: [PRECISION_LABELS[lang].get(q.precision, q.precision) for q in queries],
+            lab["best_precision"]: [precision_label(q.precision, lang) for q in queries],
             lab["query"]: [q.display for q in queries],
         }
     )
@@ -207,7 +156,8 @@ def use_offline_plotly() -> str:
 
 
 def notebook_map(points: pd.DataFrame, lang: str = "ja", **kwargs: Any) -> HTML:
-    """The atlas map for Jupyter: Leaflet, its plugin, jQuery and the outlines inlined (no network).
+    """The atlas map for Jupyter: Leaflet, supercluster, the atlas's map code and the outlines inlined
+    (no network). Pass ``atlas=`` to show organisations' and sources' names.
 
     Returns an ``IPython.display.HTML`` (folium's own iframe); ``kwargs`` go to
     :func:`dashboard.atlasmap.builder.build_map`.
@@ -234,7 +184,7 @@ def organisation_options(atlas: Atlas, lang: str = "ja") -> list[tuple[str, str]
     out = []
     for org_id, rec in atlas.organisation_records.items():
         short = short_name(atlas, org_id, lang)
-        full = rec.name.ja if lang == "ja" else rec.name.en
+        full = pick(rec.name.ja, rec.name.en, lang)
         out.append((short if full == short else f"{short} — {full}", org_id))
     return out
 
@@ -284,19 +234,11 @@ class Explorer:
         self.map_out = widgets.Output()
         self.timeline_out = widgets.Output()
         self.membership_out = widgets.Output()
-        lab = LABELS[lang]
+        lab = _lab(lang)
         tabs = widgets.Tab(children=[self.map_out, self.timeline_out, self.membership_out])
         for i, key in enumerate(("map", "timeline", "membership")):
             tabs.set_title(i, lab[key])
-        hint = widgets.HTML(
-            "<small>"
-            + (
-                "何も選ばなければすべて。Ctrl(Mac では ⌘)を押しながらクリックで複数選択。"
-                if lang == "ja"
-                else "Nothing chosen means all. Ctrl-click (⌘-click on a Mac) to choose several."
-            )
-            + "</small>"
-        )
+        hint = widgets.HTML("<small>" + escape_html(t("nb_explorer_hint", lang)) + "</small>")
         self.widget = widgets.VBox(
             [self.years, widgets.HBox([self.regions, self.organisations]), hint, self.summary, tabs]
         )
@@ -351,13 +293,17 @@ class Explorer:
         sel = select(atlas, self.filters())
         self.selection = sel
         if sel.empty:
-            self.summary.value = f"<b>{_html(t('nothing_selected', lang))}</b>"
+            self.summary.value = f"<b>{escape_html(t('nothing_selected', lang))}</b>"
         else:
-            text = LABELS[lang]["summary"].format(
-                orgs=len(sel.organisations), points=len(sel.points), events=len(sel.events)
+            text = t(
+                "nb_summary",
+                lang,
+                orgs=len(sel.organisations),
+                points=len(sel.points),
+                events=len(sel.events),
             )
-            self.summary.value = f"<b>{_html(text)}</b>"
-        page = notebook_map(sel.points, lang)
+            self.summary.value = f"<b>{escape_html(text)}</b>"
+        page = notebook_map(sel.points, lang, atlas=self.atlas)
         self.map_page = page.data
         self.figures = {
             "timeline": timeline_figure(sel, atlas, lang),
@@ -385,9 +331,3 @@ class Explorer:
         from IPython.display import display
 
         display(self.widget)
-
-
-def _html(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)

@@ -18,17 +18,12 @@ MAP_STATE_JS = """() => {
   const lone = document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive').length;
   const outlines = document.querySelectorAll('.leaflet-atlas-land-pane path').length;
   const legend = (document.querySelector('.atlas-legend') || {}).innerText || '';
-  const map = window.L && Object.values(window).find(v => v instanceof L.Map);
-  const points = [];
-  if (map && L.MarkerClusterGroup) {
-    map.eachLayer(l => {
-      if (l instanceof L.MarkerClusterGroup) {
-        l.getLayers().forEach(m => points.push([m.getLatLng().lat, m.getLatLng().lng]));
-      }
-    });
-  }
+  const state = window.atlasMap && window.atlasMap.state ? window.atlasMap.state() : {};
+  const points = state.points || [];
   return {clusters, lone, outlines, legend, points, drawn: clusters.reduce((a, b) => a + b, 0) + lone};
 }"""
+# Above: what the map shows (cluster numbers and lone markers, read off the page) and where its points are
+# (window.atlasMap.state(): every point in the clustering index).
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

@@ -16,7 +16,7 @@ from dashboard.core.compare import comparison
 from dashboard.core.data import load_atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import Filters, select
-from dashboard.core.i18n import t
+from dashboard.core.text import t
 from tests.browser.pageutil import (
     FILTERS_FALLBACK_S,
     chips,
@@ -123,13 +123,8 @@ FILTERS_SEEN_JS = """() => {
   const drawn = () => {
     const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
     const w = f && f.contentWindow;
-    if (!w || !w.L || !w.L.MarkerClusterGroup) { return 0; }
-    const map = Object.values(w).find(v => v instanceof w.L.Map);
-    let n = 0;
-    if (map) {
-      map.eachLayer(l => { if (l instanceof w.L.MarkerClusterGroup) { n += l.getLayers().length; } });
-    }
-    return n;
+    if (!w || !w.atlasMap || !w.atlasMap.state) { return 0; }
+    return w.atlasMap.state().shown;  // the points in the map's clustering index
   };
   window.__atlasMapReported = false;  // the map frame's own "drawn" message (not the fallback)
   window.addEventListener("message", e => {

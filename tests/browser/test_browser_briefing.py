@@ -16,7 +16,7 @@ import pytest
 from dashboard.core import paths
 from dashboard.core.data import load_atlas
 from dashboard.core.filters import Filters, select
-from dashboard.core.i18n import t
+from dashboard.core.text import t
 from tests.browser.pageutil import goto, map_state, poll, rounded, settled_map_state
 
 pytestmark = pytest.mark.browser

@@ -23,13 +23,9 @@ pytestmark = pytest.mark.browser
 
 HOSTILE = Path(__file__).resolve().parent.parent / "fixtures" / "hostile"
 INJECTED = "img[src='x'], svg[onload], [onerror], [onclick], a[href^='javascript' i], iframe[srcdoc*='alert']"
-OPEN_BONN = """(method) => {
-  const map = Object.values(window).find(v => v instanceof L.Map);
-  let marker = null;
-  map.eachLayer(l => { if (l.options && l.options.pointId === 'net-bonn' && l._map) { marker = l; } });
-  if (marker) { marker[method](); }
-  return marker !== null;
-}"""
+# as a click on its marker and a hover over it do
+OPEN_BONN = """(method) => method === 'openPopup'
+  ? window.atlasMap.openPoint('net-bonn') : window.atlasMap.openTooltip('net-bonn')"""
 # a <script> element made from the data would hold exactly the data's "alert(1)"
 SCRIPT_WITH_ALERT = (
     "() => [...document.scripts].filter(s => /^\\s*alert\\(\\d+\\)\\s*$/.test(s.textContent)).length"

@@ -1,0 +1,229 @@
+"""The app's state: the atlas (cached, shared by every session), the shared filters and the link.
+
+Streamlit glue for app.py and the pages. The filters are drawn in app.py before ``pg.run()`` so they
+keep their state on every page; the URL is written back on every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.atlasmap.builder import standalone_html
+from dashboard.core import paths, tables
+from dashboard.core.data import Atlas, Problem, load_atlas_partial
+from dashboard.core.filters import (
+    YEAR_MAX,
+    YEAR_MIN,
+    Filters,
+    Selection,
+    from_query_params,
+    select,
+    to_query_params,
+)
+from dashboard.core.safety import escape_markdown
+from dashboard.core.text import DEFAULT_LANG, t
+
+_DATA_FILES = (
+    paths.VOCABULARY,
+    paths.SOURCES,
+    paths.ORGANISATIONS,
+    paths.OFFICES,
+    paths.MEMBERS,
+    paths.MEMBERSHIP,
+    paths.EVENTS,
+    paths.GEOCODED,
+)
+
+
+def _stamp(folder: Path) -> tuple:
+    """Changes whenever a data file changes, so an edited file is picked up without a restart."""
+    out = []
+    for name in _DATA_FILES:
+        p = folder / name
+        out.append((name, p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else (name, None, None))
+    return tuple(out)
+
+
+# The atlas is read-only and shared by every session: st.cache_resource keeps one copy in memory
+# instead of unpickling a copy per rerun (what st.cache_data would do).
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load(folder: str, stamp_key: tuple) -> tuple[Atlas | None, list[Problem]]:  # noqa: ARG001 (cache key)
+    return load_atlas_partial(Path(folder))
+
+
+def load() -> tuple[Atlas | None, list[Problem]]:
+    """The atlas (what is valid of it) and every problem found; reloaded when a data file changes."""
+    folder = paths.data_dir()
+    return _load(str(folder), _stamp(folder))
+
+
+# A constant stylesheet (no data): the only thing st.html ever receives (tests/test_security.py).
+PRESENTATION_CSS = (
+    "<style>\n" + (Path(__file__).parent / "presentation.css").read_text(encoding="utf-8") + "</style>"
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    atlas: Atlas
+    filters: Filters
+    selection: Selection
+    data_key: tuple = ()  # (data folder, _stamp of its files) when the context was built
+
+    @property
+    def lang(self) -> str:
+        return self.filters.lang
+
+    @property
+    def cache_key(self) -> str:
+        """What the selection depends on (data files and filters, not presentation mode): the key of
+        every per-selection cache (map, tables, downloads). A string: Streamlit hashes it quickly."""
+        return _cache_key(self.data_key, self.filters)
+
+
+def _cache_key(data_key: tuple, f: Filters) -> str:
+    return repr((data_key, replace(f, present=False)))
+
+
+def _apply_to_widgets(f: Filters) -> None:
+    st.session_state["lang"] = f.lang
+    st.session_state["years"] = f.years
+    st.session_state["region"] = list(f.regions)
+    st.session_state["kind"] = list(f.kinds)
+    st.session_state["org"] = list(f.organisations)
+    st.session_state["present"] = f.present
+    st.session_state["compare_sel"] = list(f.compare)
+
+
+def _from_widgets() -> Filters:
+    s = st.session_state
+    years = tuple(s.get("years", (YEAR_MIN, YEAR_MAX)))
+    return Filters(
+        years=(int(years[0]), int(years[1])),
+        regions=tuple(s.get("region", ())),
+        kinds=tuple(s.get("kind", ())),
+        organisations=tuple(s.get("org", ())),
+        lang=s.get("lang", DEFAULT_LANG),
+        present=bool(s.get("present", False)),
+        compare=tuple(s.get("compare_sel", ())),
+    )
+
+
+def reset_filters() -> None:
+    _apply_to_widgets(Filters(lang=st.session_state.get("lang", DEFAULT_LANG)))
+    st.session_state["url_notices"] = []
+
+
+def _leave_presentation() -> None:
+    st.session_state["present"] = False
+
+
+def current_filters(atlas: Atlas) -> Filters:
+    """The shared filters of this run: from the link on a session's first run, then from the
+    sidebar's widgets. Draws the link's notices and presentation mode and keeps the URL in step.
+
+    Call from app.py before ``pg.run()``, then ``draw_filters``: the widgets keep their state on
+    every page because they are drawn on every page.
+    """
+    first = "filters_initialised" not in st.session_state
+    st.session_state["_first_run"] = first
+    if first:
+        parsed = from_query_params(st.query_params.to_dict(), atlas)
+        _apply_to_widgets(parsed.filters)
+        st.session_state["url_notices"] = parsed.notices
+        st.session_state["url_filters"] = parsed.filters
+        st.session_state["filters_initialised"] = True
+
+    f = _from_widgets()
+    # The link's notices stay until the user changes a filter (the language aside).
+    read = st.session_state.get("url_filters")
+    if read is not None and replace(read, lang=f.lang, present=f.present) != f:
+        st.session_state["url_notices"] = []
+    for n in st.session_state.get("url_notices") or []:
+        st.warning(escape_markdown(n.text(f.lang) if hasattr(n, "text") else n), icon=":material/warning:")
+    wanted = to_query_params(f)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+    if f.present:
+        st.html(PRESENTATION_CSS)
+        st.button(t("exit_presentation", f.lang), on_click=_leave_presentation, key="leave_present")
+    return f
+
+
+def shows_map(ctx: Context) -> bool:
+    """Whether the map page has points to draw for this selection (else it says why, and stops)."""
+    return not (ctx.selection.empty or ctx.selection.points.empty)
+
+
+def set_compare(org_ids: list[str]) -> None:
+    """Remember the Compare page's choice for the session and in the URL."""
+    st.session_state["compare_sel"] = list(org_ids)
+    if org_ids:
+        st.query_params["compare"] = ",".join(org_ids)
+    elif "compare" in st.query_params:
+        del st.query_params["compare"]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _select_cached(_atlas: Atlas, key: str, _f: Filters) -> Selection:  # noqa: ARG001 (cache key)
+    return select(_atlas, _f)
+
+
+def context() -> Context | None:
+    """The atlas, the filters and what they select, for the page being drawn (None on a data error)."""
+    return st.session_state.get("_context")
+
+
+def build_context(atlas: Atlas, f: Filters) -> Context:
+    folder = paths.data_dir()
+    data_key = (str(folder), _stamp(folder))
+    ctx = Context(
+        atlas, f, _select_cached(atlas, _cache_key(data_key, f), replace(f, present=False)), data_key
+    )
+    st.session_state["_context"] = ctx
+    return ctx
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _standalone_map(_ctx: Context, key: str, lang: str) -> str:  # noqa: ARG001 (cache key)
+    # a file for offline use: outlines, no basemap
+    return standalone_html(_ctx.selection.points, lang=lang, atlas=_ctx.atlas, basemap=False)
+
+
+def standalone_map_html(ctx: Context) -> str:
+    """The filtered map as one HTML file with Leaflet inlined (works offline); cached per selection."""
+    return _standalone_map(ctx, ctx.cache_key, ctx.lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _places_table(_atlas: Atlas, _sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
+    return tables.places_table(_atlas, _sel, lang)
+
+
+def places_table(ctx: Context):
+    """tables.places_table of the context's selection, cached per selection and language."""
+    return _places_table(ctx.atlas, ctx.selection, ctx.cache_key, ctx.lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _several_networks(_atlas: Atlas, _sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
+    return tables.several_networks_table(_atlas, _sel, lang)
+
+
+def several_networks_table(ctx: Context):
+    """tables.several_networks_table of the context's selection, cached per selection and language."""
+    return _several_networks(ctx.atlas, ctx.selection, ctx.cache_key, ctx.lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _organisations_table(_atlas: Atlas, _sel: Selection, key: str, lang: str):  # noqa: ARG001 (cache key)
+
+    return tables.organisations_table(_atlas, _sel, lang)
+
+
+def organisations_table(ctx: Context):
+    """tables.organisations_table of the context's selection, cached per selection and language."""
+    return _organisations_table(ctx.atlas, ctx.selection, ctx.cache_key, ctx.lang)

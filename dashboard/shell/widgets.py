@@ -1,0 +1,122 @@
+"""Small Streamlit pieces the pages share: data problems, CSV downloads, tables built when opened,
+the clicked point's details."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.core.data import Atlas, Problem, nn
+from dashboard.core.figures import short_name
+from dashboard.core.safety import csv_bytes, escape_markdown, safe_url
+from dashboard.core.text import date_span, join, localized, pick, precision_label, second_language, t
+
+
+def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
+    """Name every data error on the page (as plain text), never a traceback."""
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        return
+    st.error(t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors)))
+    with st.expander(t("data_error_fix", lang), expanded=fatal):
+        st.code("\n".join(f"- {p}" for p in errors), language=None)
+
+
+# Plotly's own toolbar stays on, with its PNG export sized for slides.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "width": 1600, "height": 900, "scale": 2},
+}
+
+
+def csv_download(df, file_name: str, lang: str, key: str) -> None:
+    """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised).
+
+    The bytes are made only when someone clicks (Streamlit calls ``data`` then), not on every rerun.
+    """
+
+    st.download_button(
+        t("download_csv", lang),
+        lambda: csv_bytes(df),
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+    )
+
+
+def table_expander(label: str, build, file_name: str, lang: str, key: str) -> None:
+    """A collapsed expander with a table and its CSV download, built only once it is opened.
+
+    A closed expander costs the page nothing: its table is neither built on the server nor drawn in
+    the browser (the table widget's code is the heaviest the page would otherwise load before the map
+    or the chart). Opening it reruns the page with the table in it; it stays open across filter and
+    language changes.
+    """
+    remembered = f"_{key}_was_open"  # the label follows the language, and a new label is a new widget
+    box = st.expander(
+        label, expanded=bool(st.session_state.get(remembered)), key=f"{key}_open", on_change="rerun"
+    )
+    st.session_state[remembered] = bool(box.open)
+    if box.open:
+        with box:
+            table = build()
+            st.dataframe(table, hide_index=True, width="stretch")
+            csv_download(table, file_name, lang, key=f"dl_{key}")
+
+
+def point_details(row, atlas: Atlas, lang: str) -> None:
+    """The clicked place's details beside the map: its names, every network it belongs to (with dates
+    and sources), its kind, address, place, period and source. Every value shown as literal text."""
+    name = localized(row, "name", lang)
+    other = localized(row, "name", second_language(lang))
+    st.markdown(f"**{escape_markdown(name)}**")
+    if other and other != name:
+        st.text(other)
+    memberships = row.get("memberships") or ()
+    if memberships:
+        st.caption(t("map_networks", lang))
+        for m in memberships:
+            parts = [short_name(atlas, m.organisation, lang), pick(m.member_ja, m.member, lang)]
+            parts.append(date_span(m.since, m.until, lang))
+            if m.status and m.status != "active":
+                parts.append(atlas.label("member_statuses", m.status, lang))
+            sources = "; ".join(atlas.source_title(s) for s in m.sources)
+            if m.as_of:
+                sources += f" ({t('as_of', lang)} {m.as_of})"
+            st.text(" · ".join(p for p in parts if p))
+            st.caption(sources)
+    else:
+        st.caption(t("field_organisation", lang))
+        st.text(pick(*_org_names(atlas, row.get("organisation")), lang))
+    city = pick(nn(row.get("city_ja")), nn(row.get("city")), lang)
+    fields = [
+        ("map_kind", _kind_text(row, atlas, lang)),
+        ("field_address", nn(row.get("address"))),
+        ("field_address_corrected", nn(row.get("address_corrected"))),
+        ("map_place", join((city, atlas.label("countries", nn(row.get("country")), lang)), lang)),
+        ("map_period", date_span(nn(row.get("since")), nn(row.get("until")), lang)),
+        ("field_precision", precision_label(nn(row.get("precision")), lang)),
+    ]
+    if not memberships and nn(row.get("source")):
+        as_of = nn(row.get("as_of"))
+        source = atlas.source_title(row["source"]) + (f" ({t('as_of', lang)} {as_of})" if as_of else "")
+        fields.append(("field_source", source))
+    for key, value in fields:
+        if value:
+            st.caption(t(key, lang))
+            st.text(str(value))
+    url = safe_url(row.get("website"))
+    if url:
+        st.link_button(t("field_website", lang), url)
+
+
+def _org_names(atlas: Atlas, org_id: str | None) -> tuple[str, str]:
+    rec = atlas.organisation_records.get(org_id) if org_id else None
+    return (rec.name.ja, rec.name.en) if rec else (org_id or "", org_id or "")
+
+
+def _kind_text(row, atlas: Atlas, lang: str) -> str:
+    if row.get("point_type") == "member":
+        return atlas.label("member_kinds", nn(row.get("member_kind")), lang) or t("member_city", lang)
+    kind = atlas.label("office_kinds", nn(row.get("kind")), lang)
+    return t("former_office_kind", lang, kind=kind) if row.get("point_type") == "former-office" else kind

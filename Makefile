@@ -6,23 +6,53 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-test browser lint format validate geocode geocode-offline export notebook bench loadtest clean
+.PHONY: run test install install-test lock check-locks browser lint format validate geocode geocode-offline export notebook bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -c "import sys; v = sys.version_info[:2]; v == (3, 11) or print(f'note: the locks are made for Python 3.11; this is {v[0]}.{v[1]} (installing anyway)')"
 
-# Re-install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come from the locks (locks/*.txt: exact versions, sha256 hashes), then the project itself
+# with no dependencies and no build isolation (setuptools is in the lock). Each stamp is redone only
+# when its lock or pyproject.toml changes; a lock that no longer matches pyproject.toml stops here.
+define install_lock
+	$(BIN)/python locks/lockfiles.py check $(1)
+	$(BIN)/python -m pip install --quiet --require-hashes -r locks/$(1).txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+endef
+
+$(VENV)/.installed: pyproject.toml locks/runtime.txt | $(BIN)/python
+	$(call install_lock,runtime)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml locks/test.txt | $(BIN)/python
+	$(call install_lock,test)
 	touch $(VENV)/.installed $@
+
+$(VENV)/.installed-notebook: pyproject.toml locks/notebook.txt | $(BIN)/python
+	$(call install_lock,notebook)
+	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+
+## Remake locks/*.txt with uv from pyproject.toml (needs PyPI). Keeps current pins where allowed;
+## UPGRADE=1 takes the newest versions allowed, UPGRADE_PACKAGE=name just one package.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+$(TOOLS)/.uv-$(UV_VERSION):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	touch $@
+
+lock: $(TOOLS)/.uv-$(UV_VERSION)
+	$(PYTHON) locks/lockfiles.py lock --uv $(TOOLS)/bin/uv $(if $(UPGRADE),--upgrade) \
+	  $(foreach p,$(UPGRADE_PACKAGE),--upgrade-package $(p))
+
+## Fails, naming the lock, when pyproject.toml's dependencies changed and `make lock` was not run
+check-locks:
+	@$(PYTHON) locks/lockfiles.py check
 
 ## Start the dashboard on the shipped data at http://localhost:$(PORT)
 run: install
@@ -39,7 +69,7 @@ browser:
 	fi
 
 ## The whole suite, browser tests included
-test: install-test browser
+test: check-locks install-test browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -65,8 +95,7 @@ geocode: install
 export: install
 	$(BIN)/python -m dashboard export --out briefing.html
 
-notebook: install
-	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+notebook: install $(VENV)/.installed-notebook
 	-$(BIN)/nbstripout --install  # strip outputs when the notebook is committed (.gitattributes)
 	$(BIN)/python -m jupyter lab notebooks/explainer.ipynb
 

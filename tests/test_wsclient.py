@@ -55,7 +55,8 @@ def test_a_session_on_the_map_page_runs_to_the_end_and_holds_the_map(server):
 def test_another_query_string_gives_another_selection(server):
     everything = open_session(server, "map", "lang=en", timeout=120)
     europe = open_session(server, "map", "lang=en&region=europe", timeout=120)
-    counts = [mapping.marker_count(s.components("st_folium")[0]["feature_group"]) for s in (everything, europe)]
+    maps = [s.components("st_folium")[0] for s in (everything, europe)]
+    counts = [mapping.marker_count(m["feature_group"]) for m in maps]
     assert counts == [expected_points({"lang": "en"}), expected_points({"lang": "en", "region": "europe"})]
     assert counts[0] > counts[1]
 

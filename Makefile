@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-test lock check-locks browser lint format validate geocode geocode-offline export notebook bench loadtest clean
+.PHONY: run serve test install install-test lock check-locks browser nginx lint format validate geocode geocode-offline export notebook bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,8 +68,25 @@ browser:
 	  || { echo "Could not install chromium with apt-get"; [ "$$CI" != "true" ] || exit 1; }; \
 	fi
 
+## Debian's nginx for `make serve` and its tests (apt-get, only when missing). Its package may
+## also start the system's own nginx service on port 80 where services start on install.
+NGINX ?= /usr/sbin/nginx
+nginx:
+	@if [ ! -x $(NGINX) ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nginx \
+	  || { echo "Could not install nginx with apt-get"; [ "$$CI" != "true" ] || exit 1; }; \
+	fi
+
+## The dashboard as REPLICAS Streamlit processes behind nginx on $(PORT) (deploy/serve.py)
+REPLICAS ?= 2
+serve: install nginx
+	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
+	$(BIN)/python -c "from dashboard.assets import ensure_static_assets; ensure_static_assets()"
+	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS) --nginx $(NGINX)
+
 ## The whole suite, browser tests included
-test: check-locks install-test browser
+test: check-locks install-test browser nginx
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -46,7 +46,7 @@ UV_OPTIONS = ["--generate-hashes", "--python-version", PYTHON_VERSION, "--python
 LOCKS: dict[str, str | None] = {"test": "test", "runtime": None, "notebook": "notebook"}
 CONSTRAINED_BY = "test"
 DIGEST_PREFIX = "# pyproject-sha256: "
-REFRESH = "run `make lock` and commit locks/ (see README, 'Upgrading dependencies')"
+REFRESH = "run `make lock` and commit locks/ (README: 'Dependencies: locked and tested')"
 
 
 class LockError(Exception):

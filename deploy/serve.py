@@ -11,8 +11,8 @@
 * Every ``--interval`` seconds each replica's ``/_stcore/health`` is asked. A replica that stops
   answering (``--fails`` times in a row) or whose process ended is taken out of nginx (the
   configuration marks it ``down`` and nginx reloads); a replica whose process ended is started again
-  (after ``--restart-delay`` seconds, doubling up to a minute while it keeps failing); one that
-  answers again is put back.
+  (after ``--restart-delay`` seconds, doubling up to a minute while it keeps failing), and so is one
+  that has not answered for ``--hung-after`` seconds; one that answers again is put back.
 * ``<run dir>/status.json`` says at any moment which replicas are up and in rotation.
 * Ctrl-C or SIGTERM stops nginx, then every replica (SIGTERM, SIGKILL after 10 s), checks that
   nothing is left listening on any of the ports, and exits. The children are also told to end if
@@ -121,13 +121,14 @@ class Replica:
     port: int
     log_path: Path
     proc: subprocess.Popen | None = None
-    state: str = "starting"  # starting | healthy | unhealthy | dead
+    state: str = "starting"  # starting | healthy | unhealthy | dead | stopped
     in_rotation: bool = False
     failures: int = 0  # health checks failed in a row
     restarts: int = 0
     restart_at: float = 0.0
     restart_delay: float = 1.0
     healthy_since: float | None = None
+    unhealthy_since: float | None = None
 
     def to_json(self) -> dict:
         return {
@@ -153,6 +154,7 @@ class Supervisor:
     interval: float = 1.0
     fails: int = 3
     restart_delay: float = 1.0
+    hung_after: float = 60.0
     startup_timeout: float = 180.0
     extra_args: list[str] = field(default_factory=list)
     _replicas: list[Replica] = field(default_factory=list)
@@ -196,6 +198,7 @@ class Supervisor:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)  # its own session: the group is the process and its children
+            os.killpg(proc.pid, signal.SIGCONT)  # a stopped process handles the signal only once resumed
         try:
             proc.wait(STOP_GRACE_S)
         except subprocess.TimeoutExpired:
@@ -329,14 +332,19 @@ class Supervisor:
                 if r.state != "healthy":
                     log(f"replica {r.index}: healthy on port {r.port}")
                 r.state, r.failures, r.in_rotation = "healthy", 0, True
-                r.healthy_since = r.healthy_since or now
+                r.healthy_since, r.unhealthy_since = r.healthy_since or now, None
                 if now - r.healthy_since > 60:
                     r.restart_delay = self.restart_delay  # up for a minute: back to a short delay
+            elif r.state == "unhealthy" and now - (r.unhealthy_since or now) > self.hung_after:
+                log(f"replica {r.index}: not answering for {self.hung_after:.0f} s: restarting it")
+                self._stop_process(r.proc, f"replica {r.index}")  # the next round restarts it
+                r.unhealthy_since = None
             elif r.state != "starting":
                 r.failures += 1
                 if r.failures >= self.fails and r.in_rotation:
                     log(f"replica {r.index}: not answering on /_stcore/health ({r.failures} times)")
                     r.state, r.in_rotation, r.healthy_since = "unhealthy", False, None
+                    r.unhealthy_since = now
             changed |= before[1] != r.in_rotation
             touched |= before != (r.state, r.in_rotation, r.port)
         return changed, touched
@@ -436,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fails", type=int, default=3, help="failed checks in a row that take a replica out")
     p.add_argument("--restart-delay", type=float, default=1.0, help="seconds before a dead replica restarts")
     p.add_argument(
+        "--hung-after", type=float, default=60.0, help="seconds out of rotation before a replica is restarted"
+    )
+    p.add_argument(
         "--startup-timeout", type=float, default=180.0, help="seconds for the first healthy replica"
     )
     return p
@@ -460,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         interval=args.interval,
         fails=args.fails,
         restart_delay=args.restart_delay,
+        hung_after=args.hung_after,
         startup_timeout=args.startup_timeout,
     )
     code = sup.run()

@@ -276,6 +276,23 @@ def test_a_killed_replica_new_sessions_go_to_the_live_one_and_it_is_restarted(se
     assert "replica 1: process ended" in served.output()
 
 
+def test_a_replica_hung_for_too_long_is_restarted(tmp_path):
+    with supervisor(tmp_path, 1, "--hung-after", "1", "--restart-delay", "0.5") as s:
+        before = s.status()["replicas"][0]
+        os.kill(before["pid"], signal.SIGSTOP)
+        try:
+            s.wait_for("replica 0 out", lambda st: not st["replicas"][0]["in_rotation"], timeout=30)
+            after = s.wait_rotation({0}, timeout=60)["replicas"][0]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(before["pid"], signal.SIGCONT)
+        assert after["pid"] != before["pid"]
+        assert after["restarts"] == 1
+        assert not alive(before["pid"])
+        assert "not answering for 1 s: restarting it" in s.output()
+        assert answered_by(s)[0] == 0
+
+
 # ---------------------------------------------------------------------------------- stopping
 @pytest.mark.parametrize(
     ("sig", "replicas"), [(signal.SIGTERM, 2), (signal.SIGINT, 1)], ids=["SIGTERM", "SIGINT"]

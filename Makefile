@@ -6,28 +6,58 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-test browser lint lint-js format validate geocode geocode-offline export notebook bench loadtest clean
+.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -c "import sys; v = sys.version_info[:2]; v == (3, 11) or print(f'note: the locks are made for Python 3.11; this is {v[0]}.{v[1]} (installing anyway)')"
 
-# Re-install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Installs come from the locks (locks/*.txt: exact versions, sha256 hashes), then the project itself
+# with no dependencies and no build isolation (setuptools is in the lock). Each stamp is redone only
+# when its lock or pyproject.toml changes; a lock that no longer matches pyproject.toml stops here.
+define install_lock
+	$(BIN)/python locks/lockfiles.py check $(1)
+	$(BIN)/python -m pip install --quiet --require-hashes -r locks/$(1).txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+endef
+
+$(VENV)/.installed: pyproject.toml locks/runtime.txt | $(BIN)/python
+	$(call install_lock,runtime)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+$(VENV)/.installed-test: pyproject.toml locks/test.txt | $(BIN)/python
+	$(call install_lock,test)
 	touch $(VENV)/.installed $@
+
+$(VENV)/.installed-notebook: pyproject.toml locks/notebook.txt | $(BIN)/python
+	$(call install_lock,notebook)
+	touch $@
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+## Remake locks/*.txt with uv from pyproject.toml (needs PyPI). Keeps current pins where allowed;
+## UPGRADE=1 takes the newest versions allowed, UPGRADE_PACKAGE=name just one package.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+$(TOOLS)/.uv-$(UV_VERSION):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	touch $@
+
+lock: $(TOOLS)/.uv-$(UV_VERSION)
+	$(PYTHON) locks/lockfiles.py lock --uv $(TOOLS)/bin/uv $(if $(UPGRADE),--upgrade) \
+	  $(foreach p,$(UPGRADE_PACKAGE),--upgrade-package $(p))
+
+## Fails, naming the lock, when pyproject.toml's dependencies changed and `make lock` was not run
+check-locks:
+	@$(PYTHON) locks/lockfiles.py check
+
 ## Start the dashboard on the shipped data at http://localhost:$(PORT)
 run: install
 	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
-	$(BIN)/python -c "from dashboard.assets import ensure_static_assets; ensure_static_assets()"
+	$(BIN)/python -c "from dashboard.atlasmap.assets import ensure_static_assets; ensure_static_assets()"
 	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Debian's Chromium and a Japanese font for the browser tests (apt-get, only when missing)
@@ -48,8 +78,25 @@ node_modules/.installed: package-lock.json
 lint-js: node_modules/.installed
 	npx --no-install eslint --max-warnings 0 dashboard/atlasmap/browser
 
+## Debian's nginx for `make serve` and its tests (apt-get, only when missing). Its package may
+## also start the system's own nginx service on port 80 where services start on install.
+NGINX ?= /usr/sbin/nginx
+nginx:
+	@if [ ! -x $(NGINX) ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nginx \
+	  || { echo "Could not install nginx with apt-get"; [ "$$CI" != "true" ] || exit 1; }; \
+	fi
+
+## The dashboard as REPLICAS Streamlit processes behind nginx on $(PORT) (deploy/serve.py)
+REPLICAS ?= 2
+serve: install nginx
+	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
+	$(BIN)/python -c "from dashboard.atlasmap.assets import ensure_static_assets; ensure_static_assets()"
+	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS) --nginx $(NGINX)
+
 ## The whole suite, browser tests included
-test: install-test browser lint-js
+test: check-locks install-test browser nginx lint-js
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -75,8 +122,7 @@ geocode: install
 export: install
 	$(BIN)/python -m dashboard export --out briefing.html
 
-notebook: install
-	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+notebook: install $(VENV)/.installed-notebook
 	-$(BIN)/nbstripout --install  # strip outputs when the notebook is committed (.gitattributes)
 	$(BIN)/python -m jupyter lab notebooks/explainer.ipynb
 

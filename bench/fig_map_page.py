@@ -16,7 +16,7 @@ SETTLE_S = 1.0  # "settled": the count stayed at the total this long
 
 # Milliseconds from the browser's navigation start (a few ms after the start of "first") until
 # the sidebar's year slider is on the page (the atlas draws its filters once the map is drawn, on a
-# session's first page; see dashboard/ui.draw_filters).
+# session's first page; see dashboard/shell/sidebar.draw_filters).
 FILTERS_AT_JS = """() => {
   if (window !== window.top) { return; }  // not inside the map's frame
   window.__filtersAt = null;

@@ -1,0 +1,282 @@
+"""A Streamlit session opened the way a browser opens one, without a browser: for load tests.
+
+    from bench.wsclient import open_session
+    s = open_session("http://127.0.0.1:8501", page="map", query="lang=en&region=europe")
+    s.finished_s, s.script_s, len(s.deltas), s.components("st_folium")[0]["feature_group"]
+
+What a browser does, in order, and so what this does:
+
+1. ``GET /<page>?<query>``: the HTML (and the cookies: Streamlit's ``_streamlit_xsrf``, and behind
+   ``make serve`` nginx's ``atlas_route``, which pins the session to one replica);
+2. ``GET /_stcore/health`` and ``/_stcore/host-config``, as the page's script does before it connects;
+3. the websocket ``/_stcore/stream`` with the cookies, the page's Origin and the subprotocols
+   ``streamlit, <xsrf token>``, then a ``BackMsg`` ``rerun_script`` whose ``ClientState`` carries
+   the query string and the page name (``map``; empty for the default page), as the browser sends
+   it once connected;
+4. every ``ForwardMsg`` until ``script_finished`` (a run ended early for a rerun is followed to the
+   next one).
+
+The messages are Streamlit's own (``streamlit.proto``), the websocket client is ``websockets``'
+synchronous one; one session per thread scales to the few hundred sessions a load test opens.
+Fragments that rerun on a timer (``auto_rerun``) are not followed: the first complete run of the
+page is what is measured. Loopback or the project's own hosts only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.cookiejar
+import json
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+from websockets.typing import Origin, Subprotocol
+
+XSRF_COOKIE = "_streamlit_xsrf"
+ROUTE_COOKIE = "atlas_route"  # set by deploy/nginx.conf.template
+REPLICA_HEADER = "X-Atlas-Replica"
+USER_AGENT = "atlas-wsclient/1 (bench/wsclient.py)"
+FINISHED = {
+    ForwardMsg.FINISHED_SUCCESSFULLY: "finished",
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "compile_error",
+    ForwardMsg.FINISHED_EARLY_FOR_RERUN: "rerun",
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "fragment",
+}
+
+
+class SessionError(RuntimeError):
+    """The page or the websocket failed, or the run did not finish in time."""
+
+
+@dataclass
+class Session:
+    """One page run as a browser session sees it. Times are seconds from the start of the GET."""
+
+    url: str
+    page: str
+    query: str
+    status: str = ""  # "finished", "compile_error", or "" when it never finished
+    page_s: float = 0.0  # the HTML received
+    connected_s: float = 0.0  # the websocket open
+    first_delta_s: float | None = None  # the first element or block of the run
+    finished_s: float = 0.0  # script_finished received
+    session_id: str = ""
+    replica: str | None = None  # which replica answered the page (behind make serve) ...
+    stream_replica: str | None = None  # ... and which one holds the session's websocket
+    cookies: dict[str, str] = field(default_factory=dict)
+    messages: list[ForwardMsg] = field(default_factory=list)
+    bytes_received: int = 0
+    connection: Any = None  # the open websocket, with open_session(keep_open=True)
+
+    @property
+    def script_s(self) -> float:
+        """From the rerun request to script_finished: the server's part of the page."""
+        return self.finished_s - self.connected_s
+
+    @property
+    def deltas(self) -> list[ForwardMsg]:
+        return [m for m in self.messages if m.WhichOneof("type") == "delta"]
+
+    def elements(self) -> list[tuple[str, Any]]:
+        """``(kind, element)`` of every new element, in the order they came (``"markdown"``, ...)."""
+        out = []
+        for m in self.deltas:
+            if m.delta.WhichOneof("type") == "new_element":
+                kind = m.delta.new_element.WhichOneof("type")
+                out.append((kind, getattr(m.delta.new_element, kind)))
+        return out
+
+    def components(self, name: str | None = None) -> list[dict[str, Any]]:
+        """The JSON arguments of every custom component (``component_name`` ends with ``name``)."""
+        out = []
+        for kind, el in self.elements():
+            if kind == "component_instance" and (name is None or el.component_name.endswith(name)):
+                out.append(json.loads(el.json_args) if el.json_args else {})
+        return out
+
+    def exceptions(self) -> list[str]:
+        return [f"{el.type}: {el.message}" for kind, el in self.elements() if kind == "exception"]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "status": self.status,
+            "replica": self.replica,
+            "stream_replica": self.stream_replica,
+            "page_s": round(self.page_s, 3),
+            "connected_s": round(self.connected_s, 3),
+            "first_delta_s": None if self.first_delta_s is None else round(self.first_delta_s, 3),
+            "finished_s": round(self.finished_s, 3),
+            "script_s": round(self.script_s, 3),
+            "messages": len(self.messages),
+            "deltas": len(self.deltas),
+            "bytes": self.bytes_received,
+        }
+
+
+def rerun_message(query: str, page: str, url: str) -> BackMsg:
+    """The BackMsg a browser sends once connected: run the page with the URL's query string."""
+    msg = BackMsg()
+    state = msg.rerun_script
+    state.query_string = query
+    state.page_name = page
+    state.page_script_hash = ""  # the server finds the page by name on a first run
+    state.context_info.url = url
+    state.context_info.timezone = "Asia/Tokyo"
+    state.context_info.timezone_offset = -540
+    state.context_info.locale = "ja-JP"
+    state.context_info.is_embedded = False
+    state.context_info.color_scheme = "light"
+    return msg
+
+
+def _opener(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
+    # no proxy: the servers measured are on this machine
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar)
+    )
+
+
+def open_session(
+    base_url: str,
+    page: str = "",
+    query: str | dict[str, str] = "",
+    *,
+    timeout: float = 90.0,
+    cookies: dict[str, str] | None = None,
+    keep_open: bool = False,
+) -> Session:
+    """Open ``base_url/page?query`` as a browser would and return once its script run finished.
+
+    ``cookies`` start the cookie jar (e.g. an ``atlas_route`` to stay on one replica). With
+    ``keep_open`` the websocket stays open and is returned as ``session.connection`` (the caller
+    closes it), to hold a session while others are measured.
+    """
+    query = urlencode(query) if isinstance(query, dict) else query.lstrip("?")
+    base = base_url.rstrip("/")
+    url = f"{base}/{page}" + (f"?{query}" if query else "")
+    parts = urlsplit(base)
+    jar = http.cookiejar.CookieJar()
+    opener = _opener(jar)
+    for name, value in (cookies or {}).items():
+        jar.set_cookie(_cookie(name, value, parts.hostname or "127.0.0.1"))
+    session = Session(url=url, page=page, query=query)
+    start = time.monotonic()
+    deadline = start + timeout
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SessionError(f"{url}: no script_finished within {timeout:.0f} s")
+        return left
+
+    headers = {"User-Agent": USER_AGENT, "Accept": "text/html"}
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=remaining()) as r:
+            body = r.read()
+            session.replica = r.headers.get(REPLICA_HEADER)
+        if b"<html" not in body[:4000].lower() and b"<!doctype" not in body[:4000].lower():
+            raise SessionError(f"{url}: the page is not HTML")
+        session.page_s = time.monotonic() - start
+        for path in ("/_stcore/health", "/_stcore/host-config"):
+            with opener.open(urllib.request.Request(base + path, headers=headers), timeout=remaining()) as r:
+                r.read()
+    except OSError as exc:
+        raise SessionError(f"{url}: {exc}") from exc
+
+    session.cookies = {c.name: c.value for c in jar}
+    ws_url = ("wss" if parts.scheme == "https" else "ws") + f"://{parts.netloc}{parts.path}/_stcore/stream"
+    protocols = [Subprotocol("streamlit")]
+    if session.cookies.get(XSRF_COOKIE):
+        protocols.append(Subprotocol(session.cookies[XSRF_COOKIE]))
+    cookie_header = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    with contextlib.ExitStack() as stack:
+        try:
+            ws = stack.enter_context(
+                connect(
+                    ws_url,
+                    origin=Origin(f"{parts.scheme}://{parts.netloc}"),
+                    subprotocols=protocols,
+                    additional_headers={"Cookie": cookie_header} if cookie_header else None,
+                    user_agent_header=USER_AGENT,
+                    proxy=None,
+                    open_timeout=remaining(),
+                    max_size=None,  # a map's arguments run to megabytes
+                    max_queue=None,  # never stop reading (a close must not wait behind unread messages)
+                    close_timeout=2,
+                )
+            )
+        except Exception as exc:
+            raise SessionError(f"{ws_url}: websocket did not open: {type(exc).__name__}: {exc}") from exc
+        session.connected_s = time.monotonic() - start
+        session.stream_replica = ws.response.headers.get(REPLICA_HEADER) if ws.response else None
+        ws.send(rerun_message(query, page, url).SerializeToString())
+        _receive_run(ws, session, start, remaining)
+        if keep_open:
+            session.connection = ws
+            stack.pop_all()  # the caller closes it
+    return session
+
+
+def _receive_run(ws, session: Session, start: float, remaining) -> None:
+    """Collect ForwardMsgs into ``session`` until its script run finishes."""
+    while True:
+        try:
+            data = ws.recv(timeout=remaining())
+        except TimeoutError as exc:
+            raise SessionError(f"{session.url}: no script_finished in time") from exc
+        except ConnectionClosed as exc:
+            raise SessionError(f"{session.url}: the server closed the websocket ({exc})") from exc
+        if isinstance(data, str):
+            raise SessionError(f"{session.url}: a text frame from the server: {data[:200]!r}")
+        session.bytes_received += len(data)
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        session.messages.append(msg)
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            session.session_id = msg.new_session.initialize.session_id
+        elif kind == "delta" and session.first_delta_s is None:
+            session.first_delta_s = time.monotonic() - start
+        elif kind == "page_not_found":
+            raise SessionError(f"{session.url}: Streamlit says the page {session.page!r} does not exist")
+        elif kind == "script_finished":
+            status = FINISHED.get(msg.script_finished, str(msg.script_finished))
+            if status in ("rerun", "fragment"):
+                continue  # the page's own rerun (a widget writing the URL, ...): wait for its end
+            session.status = status
+            session.finished_s = time.monotonic() - start
+            return
+
+
+def _cookie(name: str, value: str, domain: str) -> http.cookiejar.Cookie:
+    return http.cookiejar.Cookie(
+        version=0, name=name, value=value, port=None, port_specified=False, domain=domain,
+        domain_specified=False, domain_initial_dot=False, path="/", path_specified=True, secure=False,
+        expires=None, discard=True, comment=None, comment_url=None, rest={}, rfc2109=False,
+    )  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.wsclient URL [PAGE] [QUERY]``: one session's timings, as JSON."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m bench.wsclient", description=main.__doc__)
+    p.add_argument("url")
+    p.add_argument("page", nargs="?", default="")
+    p.add_argument("query", nargs="?", default="")
+    args = p.parse_args(argv)
+    s = open_session(args.url, args.page, args.query)
+    print(json.dumps(s.summary(), indent=1))
+    return 0 if s.status == "finished" and not s.exceptions() else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

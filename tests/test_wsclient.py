@@ -1,0 +1,83 @@
+"""bench/wsclient.py opens a Streamlit session as a browser does, against one local ``streamlit run``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench._server import streamlit_server
+from bench.wsclient import SessionError, open_session, rerun_message
+from dashboard.atlasmap import builder as mapping
+from dashboard.core import paths
+from dashboard.core.data import load_atlas
+from dashboard.core.filters import from_query_params, select
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with streamlit_server(log_dir=tmp_path_factory.mktemp("wsclient")) as srv:
+        yield srv.url
+
+
+def expected_points(query: dict[str, str]) -> int:
+    atlas = load_atlas(paths.SHIPPED_DATA_DIR)
+    return len(select(atlas, from_query_params(query, atlas).filters).points)
+
+
+def test_the_rerun_message_carries_the_page_and_its_query_string():
+    msg = rerun_message("lang=en&region=europe", "map", "http://127.0.0.1:1/map?lang=en&region=europe")
+    assert msg.WhichOneof("type") == "rerun_script"
+    assert msg.rerun_script.query_string == "lang=en&region=europe"
+    assert msg.rerun_script.page_name == "map"
+
+
+def test_a_session_on_the_map_page_runs_to_the_end_and_holds_the_map(server):
+    query = {"lang": "en", "region": "europe"}
+    s = open_session(server, "map", query, timeout=120)
+    assert s.status == "finished"
+    assert s.session_id
+    assert 0 < s.page_s <= s.connected_s < s.finished_s
+    assert s.first_delta_s is not None
+    assert s.connected_s < s.first_delta_s <= s.finished_s
+    assert s.script_s > 0
+    assert s.exceptions() == []
+    assert "_streamlit_xsrf" in s.cookies
+    maps = s.components("st_folium")
+    assert len(maps) == 1
+    points = mapping.shown_points(maps[0]["feature_group"])
+    assert points == expected_points(query) > 0
+    summary = s.summary()
+    assert summary["status"] == "finished"
+    assert summary["deltas"] == len(s.deltas) > 0
+    print(f"\nmap page over the websocket: {summary}")
+
+
+def test_another_query_string_gives_another_selection(server):
+    everything = open_session(server, "map", "lang=en", timeout=120)
+    europe = open_session(server, "map", "lang=en&region=europe", timeout=120)
+    maps = [s.components("st_folium")[0] for s in (everything, europe)]
+    counts = [mapping.shown_points(m["feature_group"]) for m in maps]
+    assert counts == [expected_points({"lang": "en"}), expected_points({"lang": "en", "region": "europe"})]
+    assert counts[0] > counts[1]
+
+
+def test_the_default_page_draws_the_filters_and_no_map(server):
+    s = open_session(server, "", "lang=ja", timeout=120)
+    kinds = [k for k, _ in s.elements()]
+    assert s.status == "finished"
+    assert "multiselect" in kinds
+    assert "slider" in kinds
+    assert s.components("st_folium") == []
+
+
+def test_an_unknown_page_is_an_error(server):
+    with pytest.raises(SessionError, match="does not exist"):
+        open_session(server, "no-such-page", "", timeout=60)
+
+
+def test_nothing_listening_is_an_error():
+    from bench._server import free_port
+
+    with pytest.raises(SessionError):
+        open_session(f"http://127.0.0.1:{free_port()}", "map", "", timeout=5)

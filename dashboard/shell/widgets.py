@@ -16,7 +16,12 @@ def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         return
-    st.error(t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors)))
+    title = t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors))
+    unreadable = list(dict.fromkeys(p.file for p in errors if p.whole_file))
+    if unreadable:  # named at the top of every page, not only in the list below
+        names = join([escape_markdown(f) for f in unreadable], lang)
+        title += "\n\n" + t("data_error_files", lang, files=names)
+    st.error(title, icon=":material/error:")
     with st.expander(t("data_error_fix", lang), expanded=fatal):
         st.code("\n".join(f"- {p}" for p in errors), language=None)
 

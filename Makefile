@@ -58,7 +58,7 @@ check-locks:
 run: install
 	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
 	$(BIN)/python -c "from dashboard.atlasmap.assets import ensure_static_assets; ensure_static_assets()"
-	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/python -m dashboard.shell.server run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Debian's Chromium and a Japanese font for the browser tests (apt-get, only when missing)
 browser:

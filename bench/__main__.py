@@ -1,5 +1,5 @@
-"""``python -m bench [--quick] [--only map_page,filter,scale,geocoding,memory]``: run the benchmarks,
-write bench/results.json and bench/RESULTS.md, and print the table."""
+"""``python -m bench [--quick] [--only map_page,filter,scale,geocoding,memory,large_file]``: run the
+benchmarks, write bench/results.json and bench/RESULTS.md, and print the table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bench._server import CHROMIUM, chromium, streamlit_server
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
-FIGURES = ("map_page", "filter", "scale", "geocoding", "memory")
+FIGURES = ("map_page", "filter", "scale", "geocoding", "memory", "large_file")
 
 
 def _version(dist: str) -> str | None:

@@ -61,4 +61,7 @@ pg = st.navigation(
     position="top" if filters.present else "sidebar",
 )
 sidebar.draw_filters(atlas, map_first=sidebar.map_first(pg.url_path, state.context()))
-pg.run()
+try:
+    pg.run()
+finally:  # also after st.stop() in a page
+    state.end_run()

@@ -5,7 +5,8 @@ HTML page, and the command that opens it in JupyterLab. Streamlit-free.
   the whole run and each cell's own time (from the kernel's ``execute_input`` to its reply);
 * :func:`export_html` turns runs into **one page** with a language switch (``#ja``, ``#en``): every
   output in order, the code left out; plotly.js is inlined once and draws every chart from its JSON,
-  the maps are their own inlined pages (iframes), the explorer shows its static first view. The page
+  the maps are their own inlined pages (iframes, loaded when their language is first shown), the
+  explorer shows its static first view. The page
   asks the network for nothing (a Content-Security-Policy forbids it) and opens from ``file://``;
 * :func:`lab_command`: ``jupyter lab`` on the notebook, with ``--allow-root`` when run as root
   (containers, CI), which JupyterLab otherwise refuses.
@@ -40,6 +41,9 @@ PAGE_CSS = "notebook-page.css"
 PAGE_JS = "notebook-page.js"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 LANG_LINE = re.compile(r'^LANG = "[^"]*"', re.MULTILINE)
+# A map's page (folium's iframe): loaded by the page's script when its language is first shown, since
+# a map laid out in a hidden section gets no size and draws no point.
+_SRCDOC = re.compile(r"<iframe(\s[^>]*?)?\ssrcdoc=", re.IGNORECASE)
 CELL_TIMEOUT_S = 180
 
 
@@ -159,7 +163,10 @@ def output_blocks(nb: Any, chart_prefix: str) -> list[dict[str, Any]]:
                 )
             elif "text/html" in data:
                 # made by the atlas's own helpers (every data string escaped there), folium or plotly
-                blocks.append({"kind": "html", "html": Markup(_text(data["text/html"]))})
+                page = _SRCDOC.sub(
+                    lambda m: f"<iframe{m.group(1) or ''} data-atlas-srcdoc=", _text(data["text/html"])
+                )
+                blocks.append({"kind": "html", "html": Markup(page)})
             elif "image/svg+xml" in data:
                 blocks.append({"kind": "html", "html": Markup(_text(data["image/svg+xml"]))})
             elif "image/png" in data:

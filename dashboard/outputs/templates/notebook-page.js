@@ -1,12 +1,21 @@
 /* The exported explainer notebook (notebook.html.j2): the language switch (#ja, #en, ...; the sections' ids are lang-ja, lang-en, so the address never scrolls the page) and the charts.
    Each chart's figure is JSON in a <script type="application/json"> inside its div; it is drawn with
    the inlined plotly.js the first time its language is shown (a hidden chart would get no width), and
-   every chart of a language, the explorer's too, is resized when the language is shown again. */
+   every chart of a language, the explorer's too, is resized when the language is shown again. The maps
+   (iframes whose page waits in data-atlas-srcdoc) are loaded when their language is first shown: a map
+   laid out in a hidden section would get no size and draw no point. */
 (function () {
   "use strict";
   const sections = Array.prototype.slice.call(document.querySelectorAll("main.atlas-notebook"));
   const links = Array.prototype.slice.call(document.querySelectorAll("nav.atlas-languages a"));
   const CONFIG = {displaylogo: false, responsive: true};
+
+  function loadMaps(section) {
+    section.querySelectorAll("iframe[data-atlas-srcdoc]").forEach(function (frame) {
+      frame.srcdoc = frame.getAttribute("data-atlas-srcdoc");
+      frame.removeAttribute("data-atlas-srcdoc");
+    });
+  }
 
   function drawCharts(section) {
     section.querySelectorAll("div.atlas-chart").forEach(function (div) {
@@ -35,6 +44,7 @@
     });
     document.documentElement.lang = current.lang;
     document.title = current.getAttribute("data-title");
+    loadMaps(current);
     if (window.Plotly) {
       drawCharts(current);
     }

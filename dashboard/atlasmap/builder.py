@@ -203,7 +203,7 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {"field": "kind", "label": t("map_kind", lang), "type": "text"},
         {"field": "memberships", "label": t("map_networks", lang), "type": "memberships",
-         "as_of_label": t("as_of", lang)},
+         "as_of_label": t("as_of_date", lang)},
         {"field": "address", "label": t("map_address", lang), "type": "text"},
     ]  # fmt: skip
     rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in popup_fields(Office)]
@@ -213,7 +213,7 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
         {"field": "period", "label": t("map_period", lang), "type": "text"},
         {"field": "precision", "label": t("map_precision", lang), "type": "text"},
         {"field": "source", "label": t("map_source", lang), "type": "source", "as_of": "as_of",
-         "as_of_label": t("as_of", lang)},
+         "as_of_label": t("as_of_date", lang)},
     ]  # fmt: skip
     return rows
 

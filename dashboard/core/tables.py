@@ -9,18 +9,16 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from dashboard.core.compare import relations_text, secretariat_text, status_text
+from dashboard.core.compare import (
+    latest_membership_text,
+    relations_text,
+    secretariat_text,
+    status_text,
+)
 from dashboard.core.data import Atlas, nn
-from dashboard.core.figures import latest_membership, short_name
+from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
 from dashboard.core.text import date_span, join, localized, pick, precision_label, t
-
-
-def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
-    latest = latest_membership(atlas, org_id)
-    if not latest:
-        return ""
-    return f"{latest['value_as_written']} ({t('as_of', lang)} {latest['as_of']})"
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:

@@ -18,14 +18,14 @@ from dashboard.core.compare import (
 from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
-from dashboard.core.text import date_span, join, localized, pick, precision_label, t
+from dashboard.core.text import date_span, date_text, join, localized, pick, precision_label, t
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     rows = []
     for _, o in sel.organisations.iterrows():
         place = pick(nn(o["founded_place_ja"]), nn(o["founded_place_en"]), lang)
-        founded = " ".join(p for p in (nn(o["founded"]) or "", place) if p)
+        founded = " ".join(p for p in (date_text(nn(o["founded"]), lang), place) if p)
         rows.append(
             {
                 t("col_name", lang): pick(o["name_ja"], o["name_en"], lang),

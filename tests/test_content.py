@@ -104,3 +104,20 @@ def test_the_briefing_pack_lists_the_cities_in_several_networks(atlas):
     assert "東京" in section
     only_c40 = briefing_html(atlas, Filters(lang="ja", organisations=("c40",)))
     assert 'id="several-networks"' not in only_c40
+
+
+def test_a_japanese_name_no_source_writes_is_marked_as_the_atlas_own(atlas):
+    from dashboard.atlasmap.builder import selection_data
+    from dashboard.core.tables import places_table
+
+    flagged = atlas.points[atlas.points["names_by"] == "atlas"]
+    assert len(flagged) > 0
+    pid = flagged.iloc[0]["id"]
+    for lang, first, second in (("ja", "name", None), ("en", "name2", "name")):
+        data = selection_data(atlas.points, lang, atlas=atlas)
+        i = data["columns"]["id"].index(pid)
+        assert data["columns"][first][i].endswith(f"({t('names_by_atlas', lang)})")
+        if second:  # the English name, from the source, is not marked
+            assert "atlas" not in data["columns"][second][i]
+    table = places_table(atlas, select(atlas, Filters(lang="ja")), "ja")
+    assert any(t("names_by_atlas", "ja") in n for n in table[t("col_name", "ja")])

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import folium
+import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
@@ -38,7 +39,7 @@ from folium.template import Template
 from dashboard.atlasmap import assets as atlas_assets
 from dashboard.core.colours import org_colour, text_colour
 from dashboard.core.data import Atlas
-from dashboard.core.places import POINT_COLUMNS, Membership
+from dashboard.core.places import POINT_COLUMNS, Membership, names_for
 from dashboard.core.safety import clean, safe_url, script_code, script_json
 from dashboard.core.schema import PRECISIONS, Office, popup_fields
 from dashboard.core.text import (
@@ -237,6 +238,8 @@ def selection_data(
     index = {e["id"]: i for i, e in enumerate(entries)}
     names = _name_column(points, lang)
     names2 = _name_column(points, second_language(lang))
+    for i in np.flatnonzero((points["names_by"] == "atlas").to_numpy()):  # a name no source writes, marked
+        names[i], names2[i] = names_for(points.iloc[i], lang)
 
     def place(key: tuple) -> str | None:
         city, city_ja, country = key

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from dashboard.core.schema import Member, MemberListRow, Office, Vocabulary, parse_partial_date
+from dashboard.core.text import localized, second_language, t
 from geocoding.records import city_key, slugify
 
 # Kinds of member that are not the city they sit in: each is a point of its own.
@@ -326,3 +327,16 @@ def memberships_frame(points: pd.DataFrame) -> pd.DataFrame:
         "sources", "note",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def names_for(row: Any, lang: str) -> tuple[str, str | None]:
+    """A place's name in ``lang`` and in the other language (None when the same), a Japanese name that
+    no source writes (``names_by: atlas``) marked as the atlas's own rendering."""
+    name = localized(row, "name", lang) or str(row["id"])
+    other = localized(row, "name", second_language(lang)) or None
+    ja = row.get("name_ja") if hasattr(row, "get") else row["name_ja"]
+    if row["names_by"] == "atlas" and ja and ja != row["name_en"]:
+        marker = f" ({t('names_by_atlas', lang)})"
+        name = name + marker if name == ja else name
+        other = other + marker if other == ja else other
+    return name, (other if other != name else None)

@@ -18,6 +18,7 @@ from dashboard.core.compare import (
 from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
+from dashboard.core.places import names_for
 from dashboard.core.text import date_span, date_text, join, localized, pick, precision_label, t
 
 
@@ -90,7 +91,7 @@ def places_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
         sources = [s for m in memberships for s in m.sources] or [p.source]
         rows.append(
             {
-                t("col_name", lang): pick(nn(p.name_ja), nn(p.name_en), lang),
+                t("col_name", lang): names_for(p._asdict(), lang)[0],
                 t("col_networks", lang): _networks_text(atlas, memberships, lang)
                 if memberships
                 else short_name(atlas, p.organisation, lang),

@@ -39,9 +39,9 @@ from folium.template import Template
 from dashboard.atlasmap import assets as atlas_assets
 from dashboard.core.colours import org_colour, text_colour
 from dashboard.core.data import Atlas
-from dashboard.core.places import POINT_COLUMNS, Membership, names_for
+from dashboard.core.places import POINT_COLUMNS, POPUP_FIELDS, Membership, names_for
 from dashboard.core.safety import clean, safe_url, script_code, script_json
-from dashboard.core.schema import PRECISIONS, Office, popup_fields
+from dashboard.core.schema import PRECISIONS
 from dashboard.core.text import (
     LANGS,
     date_span,
@@ -71,7 +71,7 @@ _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # The browser's fields, in the order of data["fields"] (columns are read by name).
 FIELDS = (
     "id", "lat", "lon", "type", "orgs", "name", "name2", "kind", "memberships", "address",
-    *popup_fields(Office), "place", "website", "period", "precision", "source", "as_of",
+    *POPUP_FIELDS, "place", "website", "period", "precision", "source", "as_of",
 )  # fmt: skip
 # Interface text the browser needs (catalogue keys map_<name>).
 _MAP_LABELS = (
@@ -207,7 +207,7 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
          "as_of_label": t("as_of_date", lang)},
         {"field": "address", "label": t("map_address", lang), "type": "text"},
     ]  # fmt: skip
-    rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in popup_fields(Office)]
+    rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in POPUP_FIELDS]
     rows += [
         {"field": "place", "label": t("map_place", lang), "type": "text"},
         {"field": "website", "label": t("map_website", lang), "type": "url"},
@@ -260,7 +260,7 @@ def selection_data(
         ),
         "memberships": _encoded(col["memberships"], lambda ms: _memberships(ms, index, text)),
         "address": _encoded(col["address"], clean),
-        **{f: _encoded(col[f], clean) for f in popup_fields(Office)},
+        **{f: _encoded(col[f], clean) for f in POPUP_FIELDS},
         "place": _encoded(zip(col["city"], col["city_ja"], col["country"], strict=True), place),
         "website": _encoded(col["website"], safe_url),
         "period": _encoded(

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from dashboard.core.schema import Member, MemberListRow, Office, Vocabulary, parse_partial_date
+from dashboard.core.schema import Member, MemberListRow, Office, Vocabulary, parse_partial_date, popup_fields
 from dashboard.core.text import localized, second_language, t
 from geocoding.records import city_key, slugify
 
@@ -29,15 +29,17 @@ OWN_PLACE_KINDS = frozenset({"ngo", "association", "institution", "company", "ne
 # Statuses that mean the membership is over (as does an ``until`` date).
 ENDED_STATUSES = frozenset({"former"})
 
+# The office fields the map's popup shows as plain text, marked in the schema (a new one needs no code here).
+POPUP_FIELDS: tuple[str, ...] = popup_fields(Office)
 # The columns of the places table, in order: the one definition (the map, the tables, the briefing
 # pack, the notebook and the benchmarks read these).
-POINT_COLUMNS: tuple[str, ...] = (
+POINT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
     "id", "point_type", "organisation", "organisations", "n_networks",
     "name_en", "name_ja", "names_by", "kind", "member_kind",
-    "address", "address_corrected", "city", "city_ja", "country", "region", "website",
+    "address", "city", "city_ja", "country", "region", "website",
     "lat", "lon", "precision", "provider", "geonameid",
-    "since", "until", "source", "as_of", "note", "memberships",
-)  # fmt: skip
+    "since", "until", "source", "as_of", "note", "memberships", *POPUP_FIELDS,
+)))  # fmt: skip
 POINT_TYPES = ("office", "former-office", "member")
 
 
@@ -169,7 +171,7 @@ def office_points(offices: Iterable[Office], geo: pd.DataFrame, vocabulary: Voca
                 "kind": o.kind,
                 "member_kind": None,
                 "address": o.address,
-                "address_corrected": o.address_corrected,
+                **{f: getattr(o, f) for f in POPUP_FIELDS},
                 "city": o.city,
                 "city_ja": o.city_ja,
                 "country": o.country,
@@ -226,7 +228,7 @@ def member_points(
                 "kind": "member",
                 "member_kind": rec.member_kind,
                 "address": None,
-                "address_corrected": None,
+                **dict.fromkeys(POPUP_FIELDS),
                 "city": rec.city,
                 "city_ja": rec.city_ja,
                 "country": rec.country,

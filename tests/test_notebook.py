@@ -20,7 +20,7 @@ from dashboard.core.data import load_atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, select
 from dashboard.core.safety import escape_html
-from dashboard.core.text import t
+from dashboard.core.text import count, t
 from dashboard.outputs import notebook as nbh
 from dashboard.outputs.notebook_export import NOTEBOOK, export_html, lab_command, language_notebook
 
@@ -304,7 +304,8 @@ def test_tables_are_shortened_with_links_to_the_data(executed, atlas):
     total = len(nbh.disagreements_table(atlas, lang))
     assert t("nb_disagreements_rest", lang, shown=6, total=total).split("[")[0] in text
     several = atlas.points[atlas.points["n_networks"] >= 2]
-    assert t("nb_overlap_rest", lang, n=int((several["n_networks"] == 2).sum())) in text
+    more = count("cities", int((several["n_networks"] == 2).sum()), lang)
+    assert t("nb_overlap_rest", lang, more=more) in text
     pages = "".join(_html(out) for _i, _c, out in _outputs(executed.nb))
     for link in (
         "../data/sources.yaml",

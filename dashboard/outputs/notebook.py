@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from dashboard.atlasmap.builder import build_map
-from dashboard.core import paths
+from dashboard.core import paths, tables
 from dashboard.core.colours import org_colour
 from dashboard.core.compare import comparison
 from dashboard.core.data import Atlas, nn
@@ -53,12 +53,14 @@ from dashboard.core.figures import (
     undated_counts,
 )
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
+from dashboard.core.places import names_for
 from dashboard.core.safety import Markup, escape_html, safe_url, style_code
 from dashboard.core.schema import PRECISIONS
 from dashboard.core.tables import disagreements_table, several_networks_table, sources_table
 from dashboard.core.text import (
     CATALOGUES,
     LANGS,
+    count,
     date_text,
     has,
     join,
@@ -228,8 +230,9 @@ def key_findings(atlas: Atlas, sel: Selection, lang: str) -> Html:
     if not several.empty:
         most = int(several["n_networks"].max())
         top = several[several["n_networks"] == most].sort_values("name_en")
-        names = [pick(nn(p.name_ja), nn(p.name_en), lang) for p in top.itertuples(index=False)]
-        items.append(prose("nb_finding_overlap", lang, n=len(several), k=most, names=join(names, lang)))
+        names = [names_for(p._asdict(), lang)[0] for p in top.itertuples(index=False)]
+        cities = count("cities", len(several), lang)
+        items.append(prose("nb_finding_overlap", lang, cities=cities, k=most, names=join(names, lang)))
     items.append(
         prose(
             "nb_finding_sources",
@@ -352,7 +355,8 @@ def overlap_section(atlas: Atlas, sel: Selection, lang: str) -> Html:
     three = several_networks_table(atlas, sel, lang, minimum=3)
     two = several_networks_table(atlas, sel, lang, minimum=2)
     shown = three.drop(columns=[t("field_source", lang)])  # each city's sources: its popup on the map
-    return table(shown, lang) + prose("nb_overlap_rest", lang, n=len(two) - len(three))
+    more = count("cities", len(two) - len(three), lang)
+    return table(shown, lang) + prose("nb_overlap_rest", lang, more=more)
 
 
 def precision_table(lang: str = "ja") -> pd.DataFrame:
@@ -789,17 +793,15 @@ def notebook_map(points: pd.DataFrame, lang: str = "ja", **kwargs: Any) -> HTML:
 
 
 def map_caption(sel: Selection, lang: str) -> Html:
-    """How many places the map shows, of which kinds, in how many countries, and where they come from."""
+    """The map page's caption (how many places of which kinds), then in how many countries, how many
+    belong to several networks, and where they come from."""
     pts = sel.points
-    types = pts["point_type"].value_counts() if not pts.empty else pd.Series(dtype=int)
     return prose(
         "nb_map_caption",
         lang,
-        n=len(pts),
-        offices=int(types.get("office", 0) + types.get("former-office", 0)),
-        members=int(types.get("member", 0)),
+        caption=tables.map_caption(pts, lang),
         countries=pts["country"].nunique() if not pts.empty else 0,
-        several=int((pts["n_networks"] >= 2).sum()) if not pts.empty else 0,
+        several=count("places", int((pts["n_networks"] >= 2).sum()) if not pts.empty else 0, lang),
     )
 
 

@@ -53,7 +53,7 @@ class Run:
 
     lang: str
     nb: Any  # nbformat.NotebookNode, executed
-    seconds: float  # from the first cell sent to the last cell done (the kernel's start excluded)
+    seconds: float  # from the first code cell sent to the last one done (the kernel's start and end excluded)
     cell_seconds: list[float] = field(default_factory=list)  # each code cell's own time
 
     @property
@@ -102,8 +102,12 @@ def run(lang: str, *, path: Path = NOTEBOOK, timeout: int = CELL_TIMEOUT_S) -> R
     nb = language_notebook(lang, path)
     marks: dict[str, float] = {}
 
-    def mark(name: str) -> Callable[..., None]:
-        return lambda **_: marks.__setitem__(name, monotonic())
+    def started(cell: Any, **_: Any) -> None:
+        if cell.cell_type == "code":
+            marks.setdefault("start", monotonic())
+
+    def executed(**_: Any) -> None:
+        marks["end"] = monotonic()
 
     client = NotebookClient(
         nb,
@@ -112,8 +116,8 @@ def run(lang: str, *, path: Path = NOTEBOOK, timeout: int = CELL_TIMEOUT_S) -> R
         allow_errors=True,
         record_timing=True,
         resources={"metadata": {"path": str(path.parent)}},
-        on_notebook_start=mark("start"),
-        on_notebook_complete=mark("end"),
+        on_cell_start=started,
+        on_cell_executed=executed,
     )
     client.execute()
     cells = [

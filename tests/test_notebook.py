@@ -273,11 +273,13 @@ def test_charts_are_the_dashboards_with_title_units_source_and_takeaway(executed
             label = re.match(r"\*\*(.+?)\*\*", t(part, lang)).group(1)
             assert label in notes, f"{key}: {part} missing"
         assert notes.count("<li>") == 3
+        assert f"<summary>{escape_html(t('nb_in_words', lang))}</summary>" in _html(outputs[i + 1])
     timeline = outputs[at[0]]["data"][PLOTLY]
     lo, hi = (str(x)[:10] for x in timeline["layout"]["xaxis"]["range"])
     assert lo <= f"{YEAR_MIN}-01-01"
     assert hi >= f"{YEAR_MAX}-12-31"
-    assert outputs[at[1]]["data"][PLOTLY]["layout"]["yaxis"]["type"] == "log"
+    panels = [k for k in outputs[at[1]]["data"][PLOTLY]["layout"] if k.startswith("yaxis")]
+    assert len(panels) > 5, "membership: a panel (own y axis) per organisation"
     # an offline HTML rendering too: the first chart carries plotly.js, the second uses it
     first, second = (_html(outputs[i]) for i in at)
     assert "Plotly.newPlot" in first

@@ -43,7 +43,9 @@ from dashboard.core import paths, tables
 from dashboard.core.colours import org_colour
 from dashboard.core.compare import comparison
 from dashboard.core.data import Atlas, nn
+from dashboard.core.describe import membership_summary, timeline_summary
 from dashboard.core.figures import (
+    Space,
     dated_counts,
     latest_membership,
     membership_figure,
@@ -78,6 +80,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from geocoding import Pipeline, Report, Target
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+# The width a chart is laid out for: JupyterLab's output area and the exported page's column.
+NOTEBOOK_SPACE = Space(width=1040)
 PLOTLY_RENDERER = "plotly_mimetype"
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
 STYLESHEET = "notebook.css"  # in dashboard/outputs/templates/, sent with every HTML output
@@ -641,11 +645,11 @@ def figure_bundle(fig: go.Figure, *, html_too: bool = True) -> dict[str, Any]:
 
 
 def chart_figures(atlas: Atlas, sel: Selection, lang: str) -> dict[str, go.Figure]:
-    """The dashboard's timeline and membership views of a selection (membership on a log scale, so
-    networks of 10 and of 2,500 members are both readable)."""
+    """The dashboard's timeline and membership views of a selection (membership as small multiples:
+    each organisation its own panel and scale), laid out for the notebook's width."""
     return {
-        "timeline": timeline_figure(sel, atlas, lang),
-        "membership": membership_figure(sel.membership, atlas, lang, log=True),
+        "timeline": timeline_figure(sel, atlas, lang, space=NOTEBOOK_SPACE),
+        "membership": membership_figure(sel.membership, atlas, lang, view="panels", space=NOTEBOOK_SPACE),
     }
 
 
@@ -666,13 +670,20 @@ class Chart:
         display(self.notes)
 
 
-def _chart_notes(kind: str, lang: str, takeaway: str, **values: Any) -> Html:
+def _chart_notes(kind: str, lang: str, takeaway: str, in_words: str, **values: Any) -> Html:
+    """Under a chart: its units, its sources and what it shows, then the whole chart in words (the
+    dashboard's text alternative, dashboard.core.describe) for whoever cannot see it."""
     lines = [
         prose(f"nb_{kind}_units", lang),
         prose(f"nb_{kind}_source", lang, **values),
         prose("nb_takeaway", lang, text=takeaway),
     ]
-    return _joined(lines, "ul", "atlas-chart-notes")
+    words = Html(
+        f'<details class="atlas-in-words"><summary>{escape_html(t("nb_in_words", lang))}</summary>'
+        f"<p>{escape_html(in_words)}</p></details>",
+        in_words,
+    )
+    return _joined(lines, "ul", "atlas-chart-notes") + words
 
 
 def _sources_of(df: pd.DataFrame) -> int:
@@ -725,6 +736,7 @@ def timeline_chart(atlas: Atlas, sel: Selection, lang: str) -> Chart:
         "timeline",
         lang,
         timeline_takeaway(atlas, sel, lang),
+        timeline_summary(sel, atlas, lang),
         n=_sources_of(org_events),
         world=_sources_of(sel.events) - _sources_of(org_events),
     )
@@ -757,11 +769,17 @@ def membership_takeaway(atlas: Atlas, sel: Selection, lang: str) -> str:
 
 
 def membership_chart(atlas: Atlas, sel: Selection, lang: str) -> Chart:
-    """The dashboard's membership chart (log scale) with its title, units, sources and takeaway."""
+    """The dashboard's membership chart (a panel per organisation) with its title, units, sources and
+    takeaway."""
     fig = chart_figures(atlas, sel, lang)["membership"]
     dated = dated_counts(sel.membership)
     notes = _chart_notes(
-        "membership", lang, membership_takeaway(atlas, sel, lang), n=_sources_of(dated), counts=len(dated)
+        "membership",
+        lang,
+        membership_takeaway(atlas, sel, lang),
+        membership_summary(sel.membership, atlas, lang),
+        n=_sources_of(dated),
+        counts=len(dated),
     )
     return Chart("membership", fig, notes, lang)
 

@@ -17,10 +17,22 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from dashboard.core.data import Atlas
-from dashboard.core.figures import format_partial_date, latest_membership, qualifier_text, row_labels
+from dashboard.core.figures import latest_membership, qualifier_text, row_labels
 from dashboard.core.safety import csv_text, markdown_cell
 from dashboard.core.schema import Text
-from dashboard.core.text import fallback_chain, join, pick, t
+from dashboard.core.text import (
+    as_of,
+    aside,
+    clauses,
+    date_span,
+    date_text,
+    fallback_chain,
+    join,
+    labelled,
+    pick,
+    quoted,
+    t,
+)
 
 __all__ = [
     "ATTRIBUTES",
@@ -128,29 +140,28 @@ def _founded(atlas: Atlas, org_id: str, lang: str) -> str:
     f = atlas.org(org_id).founded
     if f is None:
         return ""
-    parts = [format_partial_date(f.date)]
+    parts = [date_text(f.date, lang)]
     if f.place:
         p = f.place
         place = pick(p.ja, p.en, lang) or join((p.city, _country(atlas, p.country, lang)), lang)
         if place:
             parts.append(place)
-    out = ", ".join(parts) + _src(atlas, f.source)
+    out = join(parts, lang) + _src(atlas, f.source)
     if f.note:
         out += "\n" + _text(atlas, f.note, lang)
     return out
 
 
 def secretariat_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = True) -> str:
-    """Every secretariat the sources name, with its dates ("Seoul, South Korea (2013-03–)"), one a
-    line, in ``lang``; each followed by its source's title unless ``sources`` is False."""
+    """Every secretariat the sources name, with its dates ("Seoul, South Korea (since 2013-03)" /
+    "ソウル、韓国（2013年3月から）"), one a line, in ``lang``; each followed by its source's title unless
+    ``sources`` is False."""
     src = _src if sources else (lambda _atlas, _sid: "")
     lines = []
     for s in atlas.org(org_id).secretariat:
         city = pick(s.city_ja, s.city, lang)
-        span = ""
-        if s.since or s.until:
-            span = f" ({format_partial_date(s.since) or '?'}–{format_partial_date(s.until)})"
-        lines.append(f"{join((city, _country(atlas, s.country, lang)), lang)}{span}{src(atlas, s.source)}")
+        place = join((city, _country(atlas, s.country, lang)), lang)
+        lines.append(aside(place, date_span(s.since, s.until, lang), lang) + src(atlas, s.source))
     return "\n".join(lines)
 
 
@@ -161,11 +172,11 @@ def _latest(atlas: Atlas, org_id: str, lang: str) -> str:
     qual = qualifier_text(m["qualifier"], m["members"], atlas, lang)
     # the data writes the member kind in English only
     kind = f" {m['member_kind']}" if m["member_kind"] and lang != "ja" else ""
-    written = t("fig_as_written", lang)
-    out = f"{qual}{kind} ({t('as_of', lang)} {m['as_of']}; {written}: “{m['value_as_written']}”)"
-    out += _src(atlas, m["source"])
+    written = labelled(t("fig_as_written", lang), quoted(m["value_as_written"], lang), lang)
+    note = clauses((as_of(m["as_of"], lang), written), lang)
+    out = aside(f"{qual}{kind}", note, lang) + _src(atlas, m["source"])
     for other in m["others"]:
-        out += f"\n{t('fig_another_source', lang)}: “{other['value_as_written']}”"
+        out += "\n" + labelled(t("fig_another_source", lang), quoted(other["value_as_written"], lang), lang)
         out += _src(atlas, other["source"])
     return out
 
@@ -187,16 +198,16 @@ def relations_text(
         )
         relation = atlas.label("relations", rel.type, lang)
         text = t("relation_phrase", lang, target=target, relation=relation)
-        since = f" ({t('fig_since', lang)} {format_partial_date(rel.since)})" if rel.since else ""
-        lines.append(f"{text}{since}{src(atlas, rel.source)}")
+        lines.append(aside(text, date_span(rel.since, None, lang), lang) + src(atlas, rel.source))
     return "\n".join(lines)
 
 
 def status_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = True) -> str:
-    """'Suspended (as of 2025)', with its source's title unless ``sources`` is False."""
+    """'Suspended (as of 2025)' / '活動休止中（2025年時点）', with its source's title unless ``sources``
+    is False."""
     s = atlas.org(org_id).status
     src = _src(atlas, s.source) if sources else ""
-    return f"{t('status_' + s.value, lang)} ({t('as_of', lang)} {s.as_of}){src}"
+    return aside(t(f"status_{s.value}", lang), as_of(s.as_of, lang), lang) + src
 
 
 def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], labels: dict[str, str]) -> str:
@@ -213,15 +224,15 @@ def _cell(atlas: Atlas, key: str, org_id: str, lang: str, shared: list[str], lab
         case "latest_membership":
             return _latest(atlas, org_id, lang)
         case "regions":
-            return ", ".join(atlas.label("regions", r, lang) for r in o.regions)
+            return join((atlas.label("regions", r, lang) for r in o.regions), lang)
         case "relations":
             return relations_text(atlas, org_id, lang, labels)
         case "mission" | "vision" | "goals" | "activities" | "unfccc" | "notes":
             return _texts(atlas, getattr(o, key), lang)
         case "themes":
-            return ", ".join(atlas.label("themes", th, lang) for th in o.themes)
+            return join((atlas.label("themes", th, lang) for th in o.themes), lang)
         case "shared_themes":
-            return ", ".join(atlas.label("themes", th, lang) for th in shared)
+            return join((atlas.label("themes", th, lang) for th in shared), lang)
         case "status":
             return status_text(atlas, org_id, lang)
         case "website":
@@ -279,7 +290,7 @@ def markdown_table(df: pd.DataFrame) -> str:
 def compare_markdown(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> str:
     """The comparison as a Markdown document: a heading line and a table with N+1 columns."""
     c = compare_table(atlas, org_ids, lang)
-    title = t("page_compare", lang) + ": " + " / ".join(markdown_cell(col) for col in c.columns)
+    title = labelled(t("page_compare", lang), " / ".join(markdown_cell(col) for col in c.columns), lang)
     return f"# {title}\n\n{markdown_table(c)}"
 
 

@@ -13,28 +13,28 @@ from dashboard.core.compare import relations_text, secretariat_text, status_text
 from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import latest_membership, short_name
 from dashboard.core.filters import Selection
-from dashboard.core.text import date_span, join, localized, pick, precision_label, t
+from dashboard.core.text import as_of, aside, date_span, date_text, join, localized, pick, precision_label, t
 
 
 def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
     latest = latest_membership(atlas, org_id)
     if not latest:
         return ""
-    return f"{latest['value_as_written']} ({t('as_of', lang)} {latest['as_of']})"
+    return aside(latest["value_as_written"], as_of(latest["as_of"], lang), lang)
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     rows = []
     for _, o in sel.organisations.iterrows():
         place = pick(nn(o["founded_place_ja"]), nn(o["founded_place_en"]), lang)
-        founded = " ".join(p for p in (nn(o["founded"]) or "", place) if p)
+        founded = join((date_text(nn(o["founded"]), lang), place), lang)
         rows.append(
             {
                 t("col_name", lang): pick(o["name_ja"], o["name_en"], lang),
                 t("col_kind", lang): atlas.label("organisation_kinds", o["kind"], lang),
                 t("col_founded", lang): founded,
                 t("col_secretariat", lang): secretariat_text(atlas, o["id"], lang, sources=False),
-                t("col_regions", lang): ", ".join(atlas.label("regions", r, lang) for r in o["regions"]),
+                t("col_regions", lang): join((atlas.label("regions", r, lang) for r in o["regions"]), lang),
                 t("col_latest_members", lang): latest_membership_text(atlas, o["id"], lang),
                 t("col_status", lang): status_text(atlas, o["id"], lang, sources=False),
                 t("col_parent", lang): relations_text(atlas, o["id"], lang, sources=False),
@@ -71,11 +71,12 @@ def _kind_text(atlas: Atlas, point_type: str, kind: str | None, member_kind: str
 
 
 def _networks_text(atlas: Atlas, memberships: tuple, lang: str) -> str:
-    """ "C40 (2006–), ANMC21" — every network of a place, with its dates where known."""
+    """ "C40 (since 2006), ANMC21" / "C40（2006年から）、ANMC21": every network of a place, with its
+    dates where known."""
     out = []
     for m in memberships:
         span = date_span(m.since, m.until, lang)
-        out.append(f"{short_name(atlas, m.organisation, lang)}" + (f" ({span})" if span else ""))
+        out.append(aside(short_name(atlas, m.organisation, lang), span, lang))
     return join(out, lang)
 
 

@@ -305,6 +305,8 @@ def test_membership_qualifiers_symbols_text_and_hover(atlas):
     assert "出典の表記：「2,500+ in 125+ countries」" in ja[("net", "main")]["hovertext"][2]
     assert "時点：2025年<" in ja[("net", "main")]["hovertext"][2]
     assert "時点：2020年6月<" in ja[("node", "main")]["hovertext"][1]
+    assert ja[("net", "secondary")]["name"] == "テスト（二次資料）"  # the legend's brackets too
+    assert traces[("net", "secondary")]["name"] == "TN (secondary source)"
 
 
 def test_membership_hover_escapes_hostile_text(atlas):

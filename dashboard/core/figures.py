@@ -23,7 +23,7 @@ from dashboard.core.data import Atlas, nn
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN
 from dashboard.core.safety import escape_html
 from dashboard.core.schema import parse_partial_date
-from dashboard.core.text import LANGS, date_span, date_text, has, labelled, pick, quoted, t
+from dashboard.core.text import LANGS, aside, date_span, date_text, has, labelled, pick, quoted, t
 
 # 1987–2025 with half a year either side, so a marker on 1987 or 2025 is drawn whole
 X_RANGE = (f"{YEAR_MIN - 1}-07-01", f"{YEAR_MAX + 1}-06-30")
@@ -87,7 +87,7 @@ def row_labels(atlas: Atlas, org_ids: list[str], lang: str) -> dict[str, str]:
     """{org id: label} with short names; a short name used twice gets its id appended."""
     names = {o: short_name(atlas, o, lang) for o in org_ids}
     counts = pd.Series(list(names.values())).value_counts()
-    return {o: (f"{n} ({o})" if counts[n] > 1 else n) for o, n in names.items()}
+    return {o: (aside(n, o, lang) if counts[n] > 1 else n) for o, n in names.items()}
 
 
 def _source_line(atlas: Atlas, source_id: Any, lang: str) -> str:
@@ -429,9 +429,8 @@ def membership_figure(
                 continue
             main = group == "main"
             open_ = "" if main else "-open"
-            name = escape_html(names[org_id]) + (
-                "" if main else f" ({escape_html(_status_label(group, lang))})"
-            )
+            status = "" if main else escape_html(_status_label(group, lang))
+            name = aside(escape_html(names[org_id]), status, lang)
             fig.add_trace(
                 go.Scatter(
                     x=[r["as_of_date"].date().isoformat() for r in rs],

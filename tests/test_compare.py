@@ -120,9 +120,9 @@ def test_japanese_cells_read_as_japanese_is_written(atlas):
         "ボン、ドイツ（1993〜2009年） [Test source A]",
         "東京、日本（2010年から） [Test source B]",
     ]
-    assert cell(ja, "最新の会員数", "テスト") == (
-        "2,500以上（2025年時点、出典の表記：「2,500+ in 125+ countries」） [Test source B]"
-    )
+    # (an English source's wording is not quoted to a Japanese reader: tests/test_content.py)
+    latest = "2,500以上（2025年時点、2,500のうち1をアトラスに掲載） [Test source B]"
+    assert cell(ja, "最新の会員数", "テスト") == latest
     assert cell(ja, "活動地域", "第三") == "全世界、東アジア"
     assert cell(ja, "上位組織・関係", "第三") == "テスト国内拠点（2001年4月から） [Test source B]"
     assert cell(ja, "状況", "ノード") == "活動中（2025年時点） [Test source B]"

@@ -36,6 +36,15 @@ if cmp.shared_theme_labels:
     shared = join((escape_markdown(s) for s in cmp.shared_theme_labels), lang)
     st.success(labelled(t("compare_shared_themes", lang), shared, lang))
 
+# how many members each pair of organisations shares, and which (a city is one identity across networks)
+for a, b, names in cmp.shared_members:
+    labels = dict(zip(cmp.org_ids, cmp.columns, strict=True))
+    if names:
+        line = t("shared_members_line", lang, a=labels[a], b=labels[b], n=len(names), names=join(names, lang))
+    else:
+        line = t("shared_members_none", lang, a=labels[a], b=labels[b])
+    st.markdown(escape_markdown(line))
+
 c1, c2 = st.columns(2)
 c1.download_button(
     t("download_markdown", lang),

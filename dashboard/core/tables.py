@@ -9,18 +9,17 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from dashboard.core.compare import relations_text, secretariat_text, status_text
+from dashboard.core.compare import (
+    latest_membership_text,
+    relations_text,
+    secretariat_text,
+    status_text,
+)
 from dashboard.core.data import Atlas, nn
-from dashboard.core.figures import latest_membership, short_name
+from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
-from dashboard.core.text import as_of, aside, date_span, date_text, join, localized, pick, precision_label, t
-
-
-def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
-    latest = latest_membership(atlas, org_id)
-    if not latest:
-        return ""
-    return aside(latest["value_as_written"], as_of(latest["as_of"], lang), lang)
+from dashboard.core.places import names_for
+from dashboard.core.text import aside, date_span, date_text, join, localized, pick, precision_label, t
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
@@ -93,7 +92,7 @@ def places_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
         sources = [s for m in memberships for s in m.sources] or [p.source]
         rows.append(
             {
-                t("col_name", lang): pick(nn(p.name_ja), nn(p.name_en), lang),
+                t("col_name", lang): names_for(p._asdict(), lang)[0],
                 t("col_networks", lang): _networks_text(atlas, memberships, lang)
                 if memberships
                 else short_name(atlas, p.organisation, lang),

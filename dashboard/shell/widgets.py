@@ -7,16 +7,15 @@ import streamlit as st
 
 from dashboard.core.data import Atlas, Problem, nn
 from dashboard.core.figures import short_name
+from dashboard.core.places import names_for
 from dashboard.core.safety import csv_bytes, escape_markdown, safe_url
 from dashboard.core.text import (
     as_of,
     aside,
     date_span,
     join,
-    localized,
     pick,
     precision_label,
-    second_language,
     t,
 )
 
@@ -77,10 +76,9 @@ def table_expander(label: str, build, file_name: str, lang: str, key: str) -> No
 def point_details(row, atlas: Atlas, lang: str) -> None:
     """The clicked place's details beside the map: its names, every network it belongs to (with dates
     and sources), its kind, address, place, period and source. Every value shown as literal text."""
-    name = localized(row, "name", lang)
-    other = localized(row, "name", second_language(lang))
+    name, other = names_for(row, lang)
     st.markdown(f"**{escape_markdown(name)}**")
-    if other and other != name:
+    if other:
         st.text(other)
     memberships = row.get("memberships") or ()
     if memberships:

@@ -27,6 +27,7 @@ from dashboard.core.text import (
     date_span,
     date_text,
     fallback_chain,
+    has,
     join,
     labelled,
     pick,
@@ -146,7 +147,11 @@ def alternatives_text(atlas: Atlas, alternatives: list[Alternative], field: str,
     for a in alternatives:
         if a.field != field:
             continue
-        value = date_text(a.value, lang) if field in ("date", "since", "until", "as_of") else a.value
+        value = a.value
+        if field in ("date", "since", "until", "as_of"):
+            value = date_text(a.value, lang)
+        elif field == "value" and has(f"status_{a.value}"):  # a status: its label, not its id ("統合済み")
+            value = t(f"status_{a.value}", lang)
         out.append(t("alternative", lang, value=value, source=atlas.source_title(a.source)))
     return "".join(t("alternative_sep", lang) + x for x in out)
 
@@ -161,7 +166,8 @@ def _founded(atlas: Atlas, org_id: str, lang: str) -> str:
     f = atlas.org(org_id).founded
     if f is None:
         return ""
-    parts = [date_text(f.date, lang) + alternatives_text(atlas, f.alternatives, "date", lang)]
+    alts = _with_alternatives("", alternatives_text(atlas, f.alternatives, "date", lang), lang)
+    parts = [aside(date_text(f.date, lang), alts, lang)]  # the other dates beside the date, not the place
     if f.place:
         p = f.place
         place = pick(p.ja, p.en, lang) or join((p.city, _country(atlas, p.country, lang)), lang)

@@ -398,7 +398,7 @@ def test_explorer_starts_with_everything(explorer, atlas):
     assert explorer.organisations.value == ()
     assert len(explorer.selection.organisations) == len(atlas.organisations)
     assert _markers(explorer) == len(atlas.points)
-    assert f"組織 {len(atlas.organisations)} ・ 地点 {len(atlas.points)}" in explorer.summary.value
+    assert f"{len(atlas.organisations)}組織・{len(atlas.points)}地点" in explorer.summary.value
     assert set(explorer.figures) == {"timeline", "membership"}
 
 

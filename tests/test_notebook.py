@@ -20,7 +20,7 @@ from dashboard.core.data import load_atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, select
 from dashboard.core.safety import escape_html
-from dashboard.core.text import count, t
+from dashboard.core.text import count, labelled, t
 from dashboard.outputs import notebook as nbh
 from dashboard.outputs.notebook_export import NOTEBOOK, export_html, lab_command, language_notebook
 
@@ -210,8 +210,9 @@ def test_one_language_at_a_time(executed, atlas):
     # labels and notes of the charts, hover text included, in the chosen language
     figures = [out["data"][PLOTLY] for _i, _c, out in _outputs(executed.nb) if PLOTLY in out.get("data", {})]
     hover = json.dumps(figures, ensure_ascii=False)
-    assert f"{t('source', lang)}: " in hover
-    assert f"{t('source', other)}: " not in hover
+    source = {x: labelled(t("source", x), "@", x).split("@")[0] for x in (lang, other)}  # "Source: "
+    assert source[lang] in hover
+    assert source[other] not in hover
     assert t("fig_members_axis", lang) in hover
 
 

@@ -83,7 +83,9 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 # The width a chart is laid out for: JupyterLab's output area and the exported page's column.
 NOTEBOOK_SPACE = Space(width=1040)
 PLOTLY_RENDERER = "plotly_mimetype"
-CHART_CONFIG = {"displaylogo": False, "responsive": True}
+# Drawn at the width their labels were laid out for (NOTEBOOK_SPACE), not squeezed to a narrow window
+# (the labels would run into each other): a narrower page scrolls the chart sideways.
+CHART_CONFIG = {"displaylogo": False, "responsive": False}
 STYLESHEET = "notebook.css"  # in dashboard/outputs/templates/, sent with every HTML output
 # Terms the glossary explains, in order (catalogue keys nb_term_<id> and nb_term_<id>_def).
 GLOSSARY = ("unfccc", "cop", "constituency", "focal_point", "national_node", "secretariat")
@@ -629,7 +631,7 @@ def figure_html(fig: go.Figure, *, plotlyjs: bool = False) -> str:
         include_plotlyjs=plotlyjs,
         include_mathjax=False,
         config=CHART_CONFIG,
-        default_width="100%",
+        default_width=f"{NOTEBOOK_SPACE.width}px",
     )
 
 
@@ -647,10 +649,13 @@ def figure_bundle(fig: go.Figure, *, html_too: bool = True) -> dict[str, Any]:
 def chart_figures(atlas: Atlas, sel: Selection, lang: str) -> dict[str, go.Figure]:
     """The dashboard's timeline and membership views of a selection (membership as small multiples:
     each organisation its own panel and scale), laid out for the notebook's width."""
-    return {
+    figures = {
         "timeline": timeline_figure(sel, atlas, lang, space=NOTEBOOK_SPACE),
         "membership": membership_figure(sel.membership, atlas, lang, view="panels", space=NOTEBOOK_SPACE),
     }
+    for fig in figures.values():
+        fig.update_layout(width=NOTEBOOK_SPACE.width, autosize=False)
+    return figures
 
 
 class Chart:

@@ -1,14 +1,14 @@
 /* The exported explainer notebook (notebook.html.j2): the language switch (#ja, #en, ...; the sections' ids are lang-ja, lang-en, so the address never scrolls the page) and the charts.
    Each chart's figure is JSON in a <script type="application/json"> inside its div; it is drawn with
    the inlined plotly.js the first time its language is shown (a hidden chart would get no width), and
-   every chart of a language, the explorer's too, is resized when the language is shown again. The maps
+   every chart of a language, the explorer's too, is redrawn to its size when the language is shown. The maps
    (iframes whose page waits in data-atlas-srcdoc) are loaded when their language is first shown: a map
    laid out in a hidden section would get no size and draw no point. */
 (function () {
   "use strict";
   const sections = Array.prototype.slice.call(document.querySelectorAll("main.atlas-notebook"));
   const links = Array.prototype.slice.call(document.querySelectorAll("nav.atlas-languages a"));
-  const CONFIG = {displaylogo: false, responsive: true};
+  const CONFIG = {displaylogo: false, responsive: false}; // drawn at the width their labels were laid out for
 
   function loadMaps(section) {
     section.querySelectorAll("iframe[data-atlas-srcdoc]").forEach(function (frame) {

@@ -40,8 +40,8 @@ from dashboard.core.data import Atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
 from dashboard.core.safety import Markup, clean, html_lines, safe_url, style_code
-from dashboard.core.tables import headline_numbers, organisations_table, sources_table
-from dashboard.core.text import DEFAULT_LANG, LANGS, join, pick, t
+from dashboard.core.tables import headline_numbers, organisations_table, several_networks_table, sources_table
+from dashboard.core.text import DEFAULT_LANG, LANGS, date_text, join, labelled, pick, t
 
 MAX_COMPARE_COLUMNS = 4
 TEMPLATE = "briefing.html.j2"
@@ -68,6 +68,11 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["lines"] = lambda value: Markup(html_lines(value))  # escaped, line breaks kept
     return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of ``dashboard/outputs/templates`` with the pack's environment (autoescape on)."""
+    return _environment().get_template(name).render(**context)
 
 
 def html_table(df: pd.DataFrame, *, links: Iterable[str] = ()) -> str:
@@ -189,6 +194,7 @@ def briefing_html(
     lang = lang if lang in LANGS else f.lang
     lang = lang if lang in LANGS else DEFAULT_LANG
     labels = {key: _lab(key, lang) for key in LABEL_KEYS}
+    generated = (today or date.today()).isoformat()
     labels.update(
         map=t("page_map", lang),
         timeline=t("page_timeline", lang),
@@ -196,13 +202,17 @@ def briefing_html(
         compare=t("page_compare", lang),
         sources=t("page_sources", lang),
         attribute=t("cmp_attribute", lang),
+        several_networks=t("several_networks", lang),
+        several_networks_caption=t("several_networks_caption", lang),
     )
     context: dict[str, Any] = {
         "lang": lang,
         "css": Markup(style_code((paths.TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8"))),
         "title": f"{t('app_title', lang)} — {_lab('briefing', lang)}",
         "subtitle": t("app_subtitle", lang),
-        "generated": (today or date.today()).isoformat(),
+        "generated": generated,
+        "generated_label": labelled(_lab("generated", lang), "", lang),  # "Generated on: " / "作成日："
+        "generated_text": date_text(generated, lang),
         "labels": labels,
         "filters": filters_in_words(atlas, f, lang),
         "numbers": headline_numbers(atlas, sel, lang),
@@ -222,5 +232,6 @@ def briefing_html(
                 _figure_html(membership_figure(sel.membership, atlas, lang), "atlas-membership", first=False)
             ),
             comparisons=_comparisons(atlas, sel, lang),
+            several_networks=table_data(several_networks_table(atlas, sel, lang)),
         )
     return _environment().get_template(TEMPLATE).render(**context)

@@ -633,8 +633,15 @@
     return h + (line ? "<br>" + line : "");
   }
 
+  /* A source (already escaped) with its as-of date, as the popup row's template says in the page's
+     language ("{text} (as of {date})", "{text}（{date}時点）"); one pass, so a "{date}" in the
+     source's title stays as written. */
+  function withAsOf(template, sourceHtml, date) {
+    const values = { text: sourceHtml, date: esc(date) };
+    return esc(template || "{text} ({date})").replace(/\{(text|date)\}/g, function (_m, k) { return values[k]; });
+  }
+
   function membershipsHtml(list, row) {
-    const asOf = row.as_of_label || S.labels.as_of || "";
     let h = "<ul class=\"atlas-memberships\">";
     for (let j = 0; j < list.length; j++) {
       const m = list[j];
@@ -651,9 +658,8 @@
         parts.push("<span class=\"atlas-status\">" + esc(S.labels["status_" + m.status] || m.status) + "</span>");
       }
       if (present(m.source)) {
-        let src = "<span class=\"atlas-source\">" + esc(m.source);
-        if (present(m.as_of)) { src += " (" + esc(asOf) + (asOf ? " " : "") + esc(m.as_of) + ")"; }
-        parts.push(src + "</span>");
+        const src = present(m.as_of) ? withAsOf(row.as_of_template, esc(m.source), m.as_of) : esc(m.source);
+        parts.push("<span class=\"atlas-source\">" + src + "</span>");
       }
       h += "<li>" + parts.join(" \u00b7 ") + "</li>";
     }
@@ -687,13 +693,8 @@
         return esc(shown);
       }
       case "source": {
-        let h = esc(v);
         const asOf = row.as_of && S.cols[row.as_of] ? S.cols[row.as_of][i] : null;
-        if (present(asOf)) {
-          const lab = row.as_of_label || "";
-          h += " (" + esc(lab) + (lab ? " " : "") + esc(asOf) + ")";
-        }
-        return h;
+        return present(asOf) ? withAsOf(row.as_of_template, esc(v), asOf) : esc(v);
       }
       default:
         return esc(v);

@@ -15,7 +15,6 @@ import gc
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -55,12 +54,9 @@ DATA_FILES = (
 
 
 @pytest.fixture
-def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the minimal fixture, with ATLAS_DATA_DIR pointing at it."""
-    out = tmp_path / "data"
-    shutil.copytree(MINIMAL, out)
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(out))
-    return out
+def folder(minimal_copy: Path) -> Path:
+    """A copy of the minimal fixture to damage, with ATLAS_DATA_DIR pointing at it (conftest.py)."""
+    return minimal_copy
 
 
 def validate_cli(folder: Path, prefix: list[str] | None = None) -> tuple[subprocess.CompletedProcess, float]:

@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest clean
+.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -136,6 +136,10 @@ bench: install-test browser
 
 loadtest: install-test browser
 	ATLAS_LOADTEST=full $(BIN)/python -m pytest -m load -p no:randomly tests/test_load.py
+
+## The data-file fuzzer's long run (5,000 mutations, ~15 min; `make test` runs 100)
+fuzz: install-test
+	ATLAS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_fuzz_data.py
 
 clean:
 	rm -rf dashboard/static .pytest_cache .ruff_cache node_modules

@@ -456,6 +456,7 @@ def _cross_check(
 
     source_ids = unique(paths.SOURCES, sources)
     org_ids = unique(paths.ORGANISATIONS, orgs)
+    unique(paths.GEOCODED, geocoded)  # a row given twice is an error (and left out), not two places
     place_ids: dict[str, str] = {}
     for file, rows in tables.items():
         if not is_member_list(file):  # a member list's rows have no id

@@ -39,6 +39,7 @@ from dashboard.core.filters import (
 )
 from dashboard.core.safety import escape_markdown
 from dashboard.core.text import DEFAULT_LANG, t
+from dashboard.shell.streamlit_private import expire_closed_sessions
 
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def load() -> tuple[Atlas | None, list[Problem]]:
         # Sessions closed while showing the old data keep their last messages (a large map among them)
         # until Streamlit drops them (server.disconnectedSessionTTL): release again once they are gone.
         ttl = float(st.get_option("server.disconnectedSessionTTL") or 0)
-        later = threading.Timer(ttl + 5, _release_memory)
+        later = threading.Timer(ttl + 5, _release_after_closed_sessions)
         later.daemon = True
         later.start()
     return out
@@ -166,6 +167,13 @@ def _memory_policy() -> None:
 
 
 _memory_policy()
+
+
+def _release_after_closed_sessions() -> None:
+    """Drop the sessions closed while they showed the old data (Streamlit would only when another
+    session closes), then hand the memory back."""
+    expire_closed_sessions()
+    _release_memory()
 
 
 def _release_memory() -> None:

@@ -1,5 +1,6 @@
 """The one place that reaches into Streamlit's private internals (as ``folium_private`` does for
-streamlit-folium): the guard on links Streamlit drops.
+streamlit-folium): the guard on links Streamlit drops, and the expiry of closed sessions
+(``expire_closed_sessions``, at the end).
 
 Streamlit reads a link's query string only when it has at most 1,000 parameters and 512 Ki
 characters (``streamlit.runtime.state.query_params.sanitize_query_string``, called by
@@ -58,3 +59,20 @@ def _guarded(original: Callable[[str], str], max_fields: int, max_length: int) -
 
     sanitize_query_string.atlas_link_guard = True  # type: ignore[attr-defined]
     return sanitize_query_string
+
+
+def expire_closed_sessions() -> bool:
+    """Have Streamlit drop now the sessions closed longer than ``server.disconnectedSessionTTL`` ago.
+
+    Its session storage (a TTL cache) drops an expired session only when it is next written to, that
+    is when some later session closes: until then the closed session keeps its last messages (a large
+    map among them) in memory. ``state.load`` calls this before handing memory back after a data
+    change (tests/test_memory.py). True when it could."""
+    try:
+        from streamlit.runtime import Runtime
+
+        storage = Runtime.instance()._session_mgr._session_storage
+        storage._cache.expire()
+    except Exception:  # no runtime (e.g. under AppTest) or another Streamlit: nothing to do
+        return False
+    return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import tempfile
 import time
@@ -20,6 +21,7 @@ from typing import Any
 
 from bench.wsclient import open_session
 from dashboard.core import paths
+from dashboard.core.text import t
 from geocoding.files import MAX_CSV_BYTES, MiB
 
 PAGES = ("", "map", "timeline", "membership", "compare", "sources")
@@ -54,6 +56,15 @@ def visit(url: str, times: int = 1) -> None:
                 raise RuntimeError(f"/{page}: {session.status} {session.exceptions()[:1]}")
 
 
+def offices_shown(url: str) -> int:
+    """The overview's count of offices, as a reader sees it (proof that the file in place was read)."""
+    session = open_session(url, "", "lang=en", timeout=300)
+    label = t("headline_offices", "en")
+    shown = [el.body for kind, el in session.elements() if kind == "metric" and el.label == label]
+    digits = re.sub(r"\D", "", shown[0]) if shown else ""
+    return int(digits) if digits else -1
+
+
 def measure(server, data_dir: Path, size: int = BIG_BYTES) -> dict[str, Any]:
     """Serve ``data_dir`` (``server`` is bench._server.streamlit_server) and measure the memory before,
     with and after a large offices.csv. ``data_dir`` is changed while it runs and restored."""
@@ -73,6 +84,7 @@ def measure(server, data_dir: Path, size: int = BIG_BYTES) -> dict[str, Any]:
         visit(srv.url)
         loaded_s = time.perf_counter() - t0
         peak = mb()
+        offices_with_file = offices_shown(srv.url)
         offices.write_bytes(original)
         visit(srv.url)
         time.sleep(SESSION_TTL_S + 10)  # the sessions that showed the large file are gone
@@ -85,6 +97,7 @@ def measure(server, data_dir: Path, size: int = BIG_BYTES) -> dict[str, Any]:
         "rows": big.count(b"\n") - 1,
         "before_mb": round(before, 1),
         "with_file_mb": round(peak, 1),
+        "offices_with_file": offices_with_file,
         "after_mb": round(after, 1),
         "ratio_after": round(after / before, 3),
         "pages_with_file_s": round(loaded_s, 1),

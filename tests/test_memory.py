@@ -23,7 +23,8 @@ def test_server_memory_returns_after_a_large_file_is_loaded_and_removed(tmp_path
     m = measure(lambda **kw: streamlit_server(log_dir=tmp_path / "logs", **kw), data)
     print(f"\nserver memory: {m}")
     assert m["server_errors"] == []
-    assert m["with_file_mb"] > m["before_mb"] * 1.3, "the large file was not loaded: nothing was measured"
+    # the large file was read and shown (else nothing was measured): the shipped data has ~50 offices
+    assert m["offices_with_file"] > 10_000, m
     assert m["after_mb"] <= m["before_mb"] * LIMIT_RATIO, (
         f"{m['after_mb']} MB after the file was removed, {m['before_mb']} MB before"
     )

@@ -162,6 +162,10 @@ def _memory_policy() -> None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(-8, 2)  # M_ARENA_MAX
+        # M_MMAP_THRESHOLD fixed at 128 KiB: a block that large always gets its own mapping, given back
+        # when freed. glibc otherwise raises the threshold to the largest block freed (up to 32 MB),
+        # and a large file's columns then land in the heap, where a few survivors pin them.
+        libc.mallopt(-3, 128 * 1024)
     except (OSError, AttributeError):  # not glibc
         pass
 

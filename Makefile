@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook bench loadtest clean
+.PHONY: run serve site test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -94,6 +94,11 @@ serve: install nginx
 	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
 	$(BIN)/python -c "from dashboard.atlasmap.assets import ensure_static_assets; ensure_static_assets()"
 	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS) --nginx $(NGINX)
+
+## The static site: the whole atlas as HTML pages in site/ for any web server or CDN (no Python running)
+site: install
+	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the site leaves those rows out."
+	$(BIN)/python -m dashboard site --out site
 
 ## The whole suite, browser tests included
 test: check-locks install-test browser nginx lint-js

@@ -267,6 +267,7 @@ def test_scenes_get_a_page_each_in_every_language_with_their_view(with_scenes, s
     assert '<section id="compare">' in missions
     assert '<section id="map">' not in missions
     assert re.findall(r'data-org="([\w-]+)"', missions) == ["iclei", "c40", "citynet"]
+    assert f"<footer>{escape_html(t('site_footer', 'en'))}</footer>" in missions  # the sources: elsewhere
     growth = (with_scenes / "en" / "scenes" / "growth.html").read_text(encoding="utf-8")
     assert 'id="atlas-membership"' in growth
     assert 'id="atlas-timeline"' not in growth

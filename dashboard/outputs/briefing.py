@@ -242,6 +242,8 @@ def briefing_html(
     )
     if linked is not None:
         labels["map_note"] = t("site_map_note", lang)
+        if "sources" not in linked.sections:  # the sources are listed on the site's atlas page
+            labels["footer"] = t("site_footer", lang)
     sections = set(linked.sections if linked else SECTIONS)
     context: dict[str, Any] = {
         "lang": lang,

@@ -15,6 +15,7 @@ bench``. ``--quick`` runs the short versions that ``make test`` runs (tests/test
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -53,8 +54,10 @@ def targets(r: dict[str, Any]) -> list[tuple[str, str, bool | None]]:
     room = r.get("room", {}).get("room")
     if room:
         ready, n = room["ready"], room["attendees"]
+        replicas = r["parameters"]["room"]["replicas"]
         out.append((
-            f"{n} attendees within {room['window_s']:.0f} s, 2 replicas: p95 under {P95_TARGET_S:.0f} s",
+            f"{n} attendees within {room['window_s']:.0f} s, {replicas} replica(s): "
+            f"p95 under {P95_TARGET_S:.0f} s",
             f"p50 {ready['p50']} s, p95 {ready['p95']} s, max {ready['max']} s",
             None if ready["p95"] is None else ready["p95"] < P95_TARGET_S,
         ))  # fmt: skip
@@ -115,8 +118,9 @@ def _room_md(r: dict[str, Any]) -> list[str]:
         "",
         "## 1. The briefing room",
         "",
-        f"Shared link `{room['link']}` ({room['expected_markers']} markers), `make serve` with 2 replicas "
-        "behind nginx, loopback. A Chromium opened the link first and recorded what a fresh browser does "
+        f"Shared link `{room['link']}` ({room['expected_markers']} markers), `make serve` with "
+        f"{r['parameters']['room']['replicas']} replica(s) behind nginx, loopback. A Chromium opened the "
+        "link first and recorded what a fresh browser does "
         f"({visit['files']} files, then {visit['frame_files']} for the map's frame, and "
         f"{visit['follow_ups']} messages once the map is drawn); each protocol-level attendee "
         "(bench/wsclient.py) does the same: the page, its files (from nginx's cache after the first), "
@@ -268,12 +272,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="the short versions (as in make test)")
     p.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     p.add_argument("--out", default=str(HERE), help="folder for loadtest.json and LOADTEST.md")
+    p.add_argument("--replicas", type=int, default=2, help="replicas for the room (1: one process, no kill)")
     args = p.parse_args(argv)
     only = [x.strip() for x in args.only.split(",") if x.strip()]
     if unknown := [x for x in only if x not in PARTS]:
         p.error(f"unknown part(s): {', '.join(unknown)}")
     os.environ.pop("ATLAS_DATA_DIR", None)
-    params = QUICK if args.quick else FULL
+    params = dict(QUICK if args.quick else FULL)
+    params["room"] = dataclasses.replace(params["room"], replicas=args.replicas)
 
     def log(msg: str) -> None:
         print(msg, flush=True)
@@ -283,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         "mode": "quick" if args.quick else "full",
         "command": "python -m bench.load"
         + (" --quick" if args.quick else "")
-        + (f" --only {','.join(only)}" if len(only) < len(PARTS) else ""),
+        + (f" --only {','.join(only)}" if len(only) < len(PARTS) else "")
+        + (f" --replicas {args.replicas}" if args.replicas != 2 else ""),
         **machine(),
         "parameters": {
             "room": vars(params["room"]) | {"link": list(params["room"].link)},

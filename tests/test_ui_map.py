@@ -9,7 +9,6 @@ upgrade that changes st_folium fails here, not in a browser.
 
 from __future__ import annotations
 
-import json
 import re
 from importlib.metadata import version
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import streamlit_folium
 
-from dashboard.atlasmap.builder import SHOW_MARK, base_map, selection_data, show_call
+from dashboard.atlasmap.builder import SHOW_MARK, base_map, selection_data, show_call, shown_data
 from dashboard.core import paths
 from dashboard.core.data import load_atlas_partial
 from dashboard.core.filters import Filters, select
@@ -104,7 +103,7 @@ def test_the_base_map_holds_no_selection_and_the_selection_no_code(atlas):
     assert "window.atlasMap.init(" in base["script"]
     for name, sel in (("all", every), ("europe", europe)):
         code = calls[name]
-        assert code.startswith(f'window.atlasMap.show("{name}", {SHOW_MARK}{{')
-        data = json.loads(code[code.index(SHOW_MARK) + len(SHOW_MARK) : code.rindex(");")])
+        assert code.startswith(f'window.atlasMap.show("{name}", {SHOW_MARK}JSON.parse(`{{')
+        (data,) = shown_data(code)
         assert data["columns"]["id"] == list(sel.points["id"])
         assert "function" not in code  # data, not code

@@ -140,13 +140,13 @@ def open_expander(at: AppTest, key: str) -> AppTest:
 
 def test_map_page_counts_and_table(fixture_data):
     at = run({"lang": "en"}, page="map")
-    assert "3 places (2 offices, 1 member cities)" in texts(at)
+    assert "3 places (2 offices, 1 member)" in texts(at)
     assert [e.label for e in at.expander] == ["All places shown", "Cities in several networks"]
     assert not at.dataframe  # the closed table is not built (nor its code loaded in the browser)
     places = open_expander(at, "places").dataframe[0].value
     assert sorted(places["Name"]) == ["Japan Office", "Kyoto", "World Secretariat"]
     at.sidebar.multiselect[0].set_value(["europe"]).run()
-    assert "1 places (1 offices, 0 member cities)" in texts(at)
+    assert "1 place (1 office)" in texts(at)
     assert list(at.dataframe[0].value["Name"]) == ["World Secretariat"]  # still open, filtered
     at.sidebar.radio[0].set_value("ja").run()  # a new label, still the same table, still open
     assert [e.label for e in at.expander] == ["地点一覧", "複数のネットワークに加盟する都市"]
@@ -179,7 +179,7 @@ def test_a_member_list_dropped_into_the_data_folder_shows_without_a_restart(tmp_
     shutil.copytree(MINIMAL, folder)
     monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
     at = run({"lang": "en"}, page="map")
-    assert "3 places (2 offices, 1 member cities)" in texts(at)
+    assert "3 places (2 offices, 1 member)" in texts(at)
     lists = folder / paths.MEMBER_LISTS
     lists.mkdir()
     header = "organisation,city,country,latitude,longitude,precision,since,until,as_of,source,note"
@@ -188,10 +188,10 @@ def test_a_member_list_dropped_into_the_data_folder_shows_without_a_restart(tmp_
     )
     at.run()  # the next run of any session (no file of the fixed set changed, no restart)
     assert not at.exception, [e.value for e in at.exception]
-    assert "4 places (2 offices, 2 member cities)" in texts(at)
+    assert "4 places (2 offices, 2 members)" in texts(at)
     (lists / "net-2026.csv").unlink()
     at.run()
-    assert "3 places (2 offices, 1 member cities)" in texts(at)
+    assert "3 places (2 offices, 1 member)" in texts(at)
 
 
 def test_a_link_to_an_empty_map_shows_the_filters_at_once(fixture_data):

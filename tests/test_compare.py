@@ -91,7 +91,7 @@ def test_cells_hold_the_facts_with_their_sources(atlas):
     assert cell(df, "Founded (when, where)", "TN") == "1990-09 [Test source A]"
     assert cell(df, "Secretariat", "T|3").split("\n") == [
         "Bonn, Germany (1993–2009) [Test source A]",
-        "Tokyo, Japan (2010–) [Test source B]",
+        "Tokyo, Japan (since 2010) [Test source B]",
     ]
     latest = cell(df, "Latest membership", "TN")
     assert "at least 2,500" in latest

@@ -3,7 +3,7 @@ that switches organisations on and off."""
 
 import streamlit as st
 
-from dashboard.core.text import t
+from dashboard.core.text import count, t
 from dashboard.shell import map_component, state, widgets
 
 ctx = state.context()
@@ -15,8 +15,15 @@ if not state.shows_map(ctx):
     st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
     st.stop()
 
-n_offices = int((points["point_type"] != "member").sum())
-st.caption(t("map_caption", lang, n=len(points), offices=n_offices, members=len(points) - n_offices))
+kinds = points["point_type"].value_counts()
+parts = [
+    count(name, int(kinds.get(kind, 0)), lang)
+    for name, kind in (("offices", "office"), ("former", "former-office"), ("members", "member"))
+    if kinds.get(kind, 0)
+]
+st.caption(
+    t("map_caption", lang, places=count("places", len(points), lang), parts=t("parts_sep", lang).join(parts))
+)
 
 left, right = st.columns([3, 1])
 with left:

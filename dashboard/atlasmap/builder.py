@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import folium
+import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
@@ -38,9 +39,9 @@ from folium.template import Template
 from dashboard.atlasmap import assets as atlas_assets
 from dashboard.core.colours import org_colour, text_colour
 from dashboard.core.data import Atlas
-from dashboard.core.places import POINT_COLUMNS, Membership
+from dashboard.core.places import POINT_COLUMNS, POPUP_FIELDS, Membership, names_for
 from dashboard.core.safety import clean, safe_url, script_code, script_json, script_json_text
-from dashboard.core.schema import PRECISIONS, Office, popup_fields
+from dashboard.core.schema import PRECISIONS
 from dashboard.core.text import (
     LANGS,
     date_span,
@@ -70,7 +71,7 @@ _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # The browser's fields, in the order of data["fields"] (columns are read by name).
 FIELDS = (
     "id", "lat", "lon", "type", "orgs", "name", "name2", "kind", "memberships", "address",
-    *popup_fields(Office), "place", "website", "period", "precision", "source", "as_of",
+    *POPUP_FIELDS, "place", "website", "period", "precision", "source", "as_of",
 )  # fmt: skip
 # Interface text the browser needs (catalogue keys map_<name>).
 _MAP_LABELS = (
@@ -203,17 +204,17 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {"field": "kind", "label": t("map_kind", lang), "type": "text"},
         {"field": "memberships", "label": t("map_networks", lang), "type": "memberships",
-         "as_of_label": t("as_of", lang)},
+         "as_of_label": t("as_of_date", lang)},
         {"field": "address", "label": t("map_address", lang), "type": "text"},
     ]  # fmt: skip
-    rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in popup_fields(Office)]
+    rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in POPUP_FIELDS]
     rows += [
         {"field": "place", "label": t("map_place", lang), "type": "text"},
         {"field": "website", "label": t("map_website", lang), "type": "url"},
         {"field": "period", "label": t("map_period", lang), "type": "text"},
         {"field": "precision", "label": t("map_precision", lang), "type": "text"},
         {"field": "source", "label": t("map_source", lang), "type": "source", "as_of": "as_of",
-         "as_of_label": t("as_of", lang)},
+         "as_of_label": t("as_of_date", lang)},
     ]  # fmt: skip
     return rows
 
@@ -237,6 +238,8 @@ def selection_data(
     index = {e["id"]: i for i, e in enumerate(entries)}
     names = _name_column(points, lang)
     names2 = _name_column(points, second_language(lang))
+    for i in np.flatnonzero((points["names_by"] == "atlas").to_numpy()):  # a name no source writes, marked
+        names[i], names2[i] = names_for(points.iloc[i], lang)
 
     def place(key: tuple) -> str | None:
         city, city_ja, country = key
@@ -257,7 +260,7 @@ def selection_data(
         ),
         "memberships": _encoded(col["memberships"], lambda ms: _memberships(ms, index, text)),
         "address": _encoded(col["address"], clean),
-        **{f: _encoded(col[f], clean) for f in popup_fields(Office)},
+        **{f: _encoded(col[f], clean) for f in POPUP_FIELDS},
         "place": _encoded(zip(col["city"], col["city_ja"], col["country"], strict=True), place),
         "website": _encoded(col["website"], safe_url),
         "period": _encoded(

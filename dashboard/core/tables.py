@@ -9,25 +9,24 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from dashboard.core.compare import relations_text, secretariat_text, status_text
+from dashboard.core.compare import (
+    latest_membership_text,
+    relations_text,
+    secretariat_text,
+    status_text,
+)
 from dashboard.core.data import Atlas, nn
-from dashboard.core.figures import latest_membership, short_name
+from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
-from dashboard.core.text import date_span, join, localized, pick, precision_label, t
-
-
-def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
-    latest = latest_membership(atlas, org_id)
-    if not latest:
-        return ""
-    return f"{latest['value_as_written']} ({t('as_of', lang)} {latest['as_of']})"
+from dashboard.core.places import names_for
+from dashboard.core.text import date_span, date_text, join, localized, pick, precision_label, t
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     rows = []
     for _, o in sel.organisations.iterrows():
         place = pick(nn(o["founded_place_ja"]), nn(o["founded_place_en"]), lang)
-        founded = " ".join(p for p in (nn(o["founded"]) or "", place) if p)
+        founded = " ".join(p for p in (date_text(nn(o["founded"]), lang), place) if p)
         rows.append(
             {
                 t("col_name", lang): pick(o["name_ja"], o["name_en"], lang),
@@ -92,7 +91,7 @@ def places_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
         sources = [s for m in memberships for s in m.sources] or [p.source]
         rows.append(
             {
-                t("col_name", lang): pick(nn(p.name_ja), nn(p.name_en), lang),
+                t("col_name", lang): names_for(p._asdict(), lang)[0],
                 t("col_networks", lang): _networks_text(atlas, memberships, lang)
                 if memberships
                 else short_name(atlas, p.organisation, lang),

@@ -97,6 +97,12 @@ def has(key: str) -> bool:
     return key in CATALOGUES["en"]
 
 
+def count(key: str, n: int, lang: str) -> str:
+    """A number of things in ``lang``: catalogue keys ``count_<key>_one`` and ``count_<key>_other``
+    ("1 place", "3 places"; Japanese writes both the same)."""
+    return t(f"count_{key}_{'one' if n == 1 else 'other'}", lang, n=f"{n:,}")
+
+
 def choose(texts: Mapping[str, Any], lang: str) -> str:
     """The first non-empty text along :func:`fallback_chain` (``{"ja": ..., "en": ...}``), else ''."""
     for candidate in fallback_chain(lang):

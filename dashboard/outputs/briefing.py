@@ -40,7 +40,7 @@ from dashboard.core.data import Atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
 from dashboard.core.safety import Markup, clean, html_lines, safe_url, style_code
-from dashboard.core.tables import headline_numbers, organisations_table, sources_table
+from dashboard.core.tables import headline_numbers, organisations_table, several_networks_table, sources_table
 from dashboard.core.text import DEFAULT_LANG, LANGS, join, pick, t
 
 MAX_COMPARE_COLUMNS = 4
@@ -196,6 +196,8 @@ def briefing_html(
         compare=t("page_compare", lang),
         sources=t("page_sources", lang),
         attribute=t("cmp_attribute", lang),
+        several_networks=t("several_networks", lang),
+        several_networks_caption=t("several_networks_caption", lang),
     )
     context: dict[str, Any] = {
         "lang": lang,
@@ -222,5 +224,6 @@ def briefing_html(
                 _figure_html(membership_figure(sel.membership, atlas, lang), "atlas-membership", first=False)
             ),
             comparisons=_comparisons(atlas, sel, lang),
+            several_networks=table_data(several_networks_table(atlas, sel, lang)),
         )
     return _environment().get_template(TEMPLATE).render(**context)

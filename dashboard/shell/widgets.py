@@ -7,8 +7,16 @@ import streamlit as st
 
 from dashboard.core.data import Atlas, Problem, nn
 from dashboard.core.figures import short_name
+from dashboard.core.places import names_for
 from dashboard.core.safety import csv_bytes, escape_markdown, safe_url
-from dashboard.core.text import date_span, join, localized, pick, precision_label, second_language, t
+from dashboard.core.text import (
+    date_span,
+    date_text,
+    join,
+    pick,
+    precision_label,
+    t,
+)
 
 
 def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
@@ -67,10 +75,9 @@ def table_expander(label: str, build, file_name: str, lang: str, key: str) -> No
 def point_details(row, atlas: Atlas, lang: str) -> None:
     """The clicked place's details beside the map: its names, every network it belongs to (with dates
     and sources), its kind, address, place, period and source. Every value shown as literal text."""
-    name = localized(row, "name", lang)
-    other = localized(row, "name", second_language(lang))
+    name, other = names_for(row, lang)
     st.markdown(f"**{escape_markdown(name)}**")
-    if other and other != name:
+    if other:
         st.text(other)
     memberships = row.get("memberships") or ()
     if memberships:
@@ -82,7 +89,7 @@ def point_details(row, atlas: Atlas, lang: str) -> None:
                 parts.append(atlas.label("member_statuses", m.status, lang))
             sources = "; ".join(atlas.source_title(s) for s in m.sources)
             if m.as_of:
-                sources += f" ({t('as_of', lang)} {m.as_of})"
+                sources += f" ({t('as_of_date', lang, date=date_text(m.as_of, lang))})"
             st.text(" · ".join(p for p in parts if p))
             st.caption(sources)
     else:
@@ -99,7 +106,8 @@ def point_details(row, atlas: Atlas, lang: str) -> None:
     ]
     if not memberships and nn(row.get("source")):
         as_of = nn(row.get("as_of"))
-        source = atlas.source_title(row["source"]) + (f" ({t('as_of', lang)} {as_of})" if as_of else "")
+        when = f" ({t('as_of_date', lang, date=date_text(as_of, lang))})" if as_of else ""
+        source = atlas.source_title(row["source"]) + when
         fields.append(("field_source", source))
     for key, value in fields:
         if value:

@@ -89,6 +89,13 @@
     return out;
   }
 
+  /* A date with its label: the label's "{date}" filled in (word order differs by language), or the
+     label before the date. Escaped. */
+  function asOfText(label, date) {
+    if (label.indexOf("{date}") >= 0) { return esc(label).replace("{date}", esc(date)); }
+    return esc(label) + (label ? " " : "") + esc(date);
+  }
+
   function dates(since, until) {
     const a = present(since) ? esc(since) : "";
     const b = present(until) ? esc(until) : "";
@@ -634,7 +641,7 @@
   }
 
   function membershipsHtml(list, row) {
-    const asOf = row.as_of_label || S.labels.as_of || "";
+    const asOf = row.as_of_label || S.labels.as_of || "";  /* "as of {date}" / "{date}時点" */
     let h = "<ul class=\"atlas-memberships\">";
     for (let j = 0; j < list.length; j++) {
       const m = list[j];
@@ -652,7 +659,7 @@
       }
       if (present(m.source)) {
         let src = "<span class=\"atlas-source\">" + esc(m.source);
-        if (present(m.as_of)) { src += " (" + esc(asOf) + (asOf ? " " : "") + esc(m.as_of) + ")"; }
+        if (present(m.as_of)) { src += " (" + asOfText(asOf, m.as_of) + ")"; }
         parts.push(src + "</span>");
       }
       h += "<li>" + parts.join(" \u00b7 ") + "</li>";
@@ -690,8 +697,7 @@
         let h = esc(v);
         const asOf = row.as_of && S.cols[row.as_of] ? S.cols[row.as_of][i] : null;
         if (present(asOf)) {
-          const lab = row.as_of_label || "";
-          h += " (" + esc(lab) + (lab ? " " : "") + esc(asOf) + ")";
+          h += " (" + asOfText(row.as_of_label || "", asOf) + ")";
         }
         return h;
       }

@@ -194,7 +194,7 @@ def test_no_cdn_anywhere(points, mode):
 
 def test_served_assets_are_absolute_local_links(points):
     page = _page(points, assets="served")
-    for name in ("leaflet.js", "supercluster.min.js", "atlas-map.js", "atlas-map.css", "leaflet.css"):
+    for name in assets.BUNDLES:  # Leaflet, supercluster and the map's code and styles, one file each
         assert f'"{assets.STATIC_URL}/{name}"' in page or f"'{assets.STATIC_URL}/{name}'" in page, name
     assert "jquery" not in page.lower()  # nothing the map does not use
 

@@ -55,11 +55,8 @@ def test_component_args_equal_st_folium(monkeypatch):
     assert set(ours) == set(theirs)
     for name, value in theirs.items():
         assert ours[name] == value, name
-    assert ours["js_links"] == [
-        "/app/static/leaflet.js",
-        "/app/static/supercluster.min.js",
-        "/app/static/atlas-map.js",
-    ]
+    assert ours["js_links"] == ["/app/static/atlas-map.bundle.js"]  # Leaflet, supercluster, the map code
+    assert ours["css_links"] == ["/app/static/atlas-map.bundle.css"]
 
 
 def _frontend_bundle() -> str:

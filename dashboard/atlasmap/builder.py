@@ -398,8 +398,9 @@ def _set_asset_links(m: folium.Map, mode: AssetMode) -> None:
     if mode == "inline":
         m.default_js, m.default_css = [], []
         return
-    m.default_js = [(n, atlas_assets.served_url(f)) for n, f in atlas_assets.JS_ASSETS]
-    m.default_css = [(n, atlas_assets.served_url(f)) for n, f in atlas_assets.CSS_ASSETS]
+    # one script and one stylesheet (assets.BUNDLES); folium's names "leaflet" and "leaflet_css"
+    m.default_js = [("leaflet", atlas_assets.served_url("atlas-map.bundle.js"))]
+    m.default_css = [("leaflet_css", atlas_assets.served_url("atlas-map.bundle.css"))]
 
 
 @functools.cache

@@ -195,7 +195,7 @@ def test_a_link_to_the_map_costs_two_script_runs_the_map_then_the_filters(server
 
 def test_the_filters_come_even_if_the_map_cannot_draw(server, browsed):
     page = browsed.page
-    page.route("**/app/static/leaflet.js", lambda route: route.abort())  # the map's frame breaks
+    page.route("**/app/static/atlas-map.bundle.js", lambda route: route.abort())  # the map's frame breaks
     page.goto(f"{server}/map?region=europe&lang=en")
     page.get_by_text(t("filters_after_map", "en")).wait_for()
     page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for(

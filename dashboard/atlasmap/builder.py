@@ -44,7 +44,9 @@ from dashboard.core.safety import clean, safe_url, script_code, script_json, scr
 from dashboard.core.schema import PRECISIONS
 from dashboard.core.text import (
     LANGS,
+    aside,
     date_span,
+    date_text,
     fallback_chain,
     join,
     label,
@@ -76,7 +78,7 @@ FIELDS = (
 # Interface text the browser needs (catalogue keys map_<name>).
 _MAP_LABELS = (
     "legend", "points", "fullscreen", "exit_fullscreen", "former_offices", "multi_network", "show_legend",
-    "hide_legend", "cluster_list", "as_of", "outline", "basemap",
+    "hide_legend", "cluster_list", "outline", "basemap",
 )  # fmt: skip
 
 
@@ -172,9 +174,23 @@ def _memberships(ms: tuple[Membership, ...], index: dict[str, int], text: MapTex
         if m.sources:
             entry["source"] = "; ".join(filter(None, (text.source(s) for s in m.sources)))
         if m.as_of:
-            entry["as_of"] = m.as_of
+            entry["as_of"] = _as_of_shown(m.as_of, text.lang)
         out.append(entry)
     return out
+
+
+def _as_of_shown(value: Any, lang: str) -> str | None:
+    """An as-of date as ``lang`` writes it ("2025年9月"); a value that is no date, as it is."""
+    try:
+        return date_text(value, lang) or None
+    except ValueError:
+        return clean(value)
+
+
+def _as_of_template(lang: str) -> str:
+    """How a source and its as-of date read in ``lang``: "{text} (as of {date})" / "{text}（{date}時点）";
+    the browser fills in both (atlas-map.js, ``withAsOf``)."""
+    return aside("{text}", t("as_of_date", lang, date="{date}"), lang)
 
 
 def _with_coordinates(points: pd.DataFrame) -> pd.DataFrame:
@@ -204,7 +220,7 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {"field": "kind", "label": t("map_kind", lang), "type": "text"},
         {"field": "memberships", "label": t("map_networks", lang), "type": "memberships",
-         "as_of_label": t("as_of_date", lang)},
+         "as_of_template": _as_of_template(lang)},
         {"field": "address", "label": t("map_address", lang), "type": "text"},
     ]  # fmt: skip
     rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in POPUP_FIELDS]
@@ -214,7 +230,7 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
         {"field": "period", "label": t("map_period", lang), "type": "text"},
         {"field": "precision", "label": t("map_precision", lang), "type": "text"},
         {"field": "source", "label": t("map_source", lang), "type": "source", "as_of": "as_of",
-         "as_of_label": t("as_of_date", lang)},
+         "as_of_template": _as_of_template(lang)},
     ]  # fmt: skip
     return rows
 
@@ -274,7 +290,10 @@ def selection_data(
         "source": _encoded(
             (s if o else None for s, o in zip(col["source"], office, strict=True)), text.source
         ),
-        "as_of": _encoded((a if o else None for a, o in zip(col["as_of"], office, strict=True)), clean),
+        "as_of": _encoded(
+            (a if o else None for a, o in zip(col["as_of"], office, strict=True)),
+            lambda a: _as_of_shown(a, lang),
+        ),
     }
     return {
         "orgs": entries,

@@ -19,21 +19,21 @@ from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
 from dashboard.core.places import names_for
-from dashboard.core.text import date_span, date_text, join, localized, pick, precision_label, t
+from dashboard.core.text import aside, date_span, date_text, join, localized, pick, precision_label, t
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     rows = []
     for _, o in sel.organisations.iterrows():
         place = pick(nn(o["founded_place_ja"]), nn(o["founded_place_en"]), lang)
-        founded = " ".join(p for p in (date_text(nn(o["founded"]), lang), place) if p)
+        founded = join((date_text(nn(o["founded"]), lang), place), lang)
         rows.append(
             {
                 t("col_name", lang): pick(o["name_ja"], o["name_en"], lang),
                 t("col_kind", lang): atlas.label("organisation_kinds", o["kind"], lang),
                 t("col_founded", lang): founded,
                 t("col_secretariat", lang): secretariat_text(atlas, o["id"], lang, sources=False),
-                t("col_regions", lang): ", ".join(atlas.label("regions", r, lang) for r in o["regions"]),
+                t("col_regions", lang): join((atlas.label("regions", r, lang) for r in o["regions"]), lang),
                 t("col_latest_members", lang): latest_membership_text(atlas, o["id"], lang),
                 t("col_status", lang): status_text(atlas, o["id"], lang, sources=False),
                 t("col_parent", lang): relations_text(atlas, o["id"], lang, sources=False),
@@ -70,11 +70,12 @@ def _kind_text(atlas: Atlas, point_type: str, kind: str | None, member_kind: str
 
 
 def _networks_text(atlas: Atlas, memberships: tuple, lang: str) -> str:
-    """ "C40 (2006–), ANMC21" — every network of a place, with its dates where known."""
+    """ "C40 (since 2006), ANMC21" / "C40（2006年から）、ANMC21": every network of a place, with its
+    dates where known."""
     out = []
     for m in memberships:
         span = date_span(m.since, m.until, lang)
-        out.append(f"{short_name(atlas, m.organisation, lang)}" + (f" ({span})" if span else ""))
+        out.append(aside(short_name(atlas, m.organisation, lang), span, lang))
     return join(out, lang)
 
 

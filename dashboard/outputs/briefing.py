@@ -41,7 +41,7 @@ from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
 from dashboard.core.safety import Markup, clean, html_lines, safe_url, style_code
 from dashboard.core.tables import headline_numbers, organisations_table, several_networks_table, sources_table
-from dashboard.core.text import DEFAULT_LANG, LANGS, join, pick, t
+from dashboard.core.text import DEFAULT_LANG, LANGS, date_text, join, labelled, pick, t
 
 MAX_COMPARE_COLUMNS = 4
 TEMPLATE = "briefing.html.j2"
@@ -189,6 +189,7 @@ def briefing_html(
     lang = lang if lang in LANGS else f.lang
     lang = lang if lang in LANGS else DEFAULT_LANG
     labels = {key: _lab(key, lang) for key in LABEL_KEYS}
+    generated = (today or date.today()).isoformat()
     labels.update(
         map=t("page_map", lang),
         timeline=t("page_timeline", lang),
@@ -204,7 +205,9 @@ def briefing_html(
         "css": Markup(style_code((paths.TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8"))),
         "title": f"{t('app_title', lang)} — {_lab('briefing', lang)}",
         "subtitle": t("app_subtitle", lang),
-        "generated": (today or date.today()).isoformat(),
+        "generated": generated,
+        "generated_label": labelled(_lab("generated", lang), "", lang),  # "Generated on: " / "作成日："
+        "generated_text": date_text(generated, lang),
         "labels": labels,
         "filters": filters_in_words(atlas, f, lang),
         "numbers": headline_numbers(atlas, sel, lang),

@@ -10,8 +10,9 @@ from dashboard.core.figures import short_name
 from dashboard.core.places import names_for
 from dashboard.core.safety import csv_bytes, escape_markdown, safe_url
 from dashboard.core.text import (
+    as_of,
+    aside,
     date_span,
-    date_text,
     join,
     pick,
     precision_label,
@@ -87,9 +88,7 @@ def point_details(row, atlas: Atlas, lang: str) -> None:
             parts.append(date_span(m.since, m.until, lang))
             if m.status and m.status != "active":
                 parts.append(atlas.label("member_statuses", m.status, lang))
-            sources = "; ".join(atlas.source_title(s) for s in m.sources)
-            if m.as_of:
-                sources += f" ({t('as_of_date', lang, date=date_text(m.as_of, lang))})"
+            sources = aside("; ".join(atlas.source_title(s) for s in m.sources), as_of(m.as_of, lang), lang)
             st.text(" · ".join(p for p in parts if p))
             st.caption(sources)
     else:
@@ -105,9 +104,7 @@ def point_details(row, atlas: Atlas, lang: str) -> None:
         ("field_precision", precision_label(nn(row.get("precision")), lang)),
     ]
     if not memberships and nn(row.get("source")):
-        as_of = nn(row.get("as_of"))
-        when = f" ({t('as_of_date', lang, date=date_text(as_of, lang))})" if as_of else ""
-        source = atlas.source_title(row["source"]) + when
+        source = aside(atlas.source_title(row["source"]), as_of(nn(row.get("as_of")), lang), lang)
         fields.append(("field_source", source))
     for key, value in fields:
         if value:

@@ -232,6 +232,8 @@ def test_membership_page_draws_dated_counts(fixture_data):
     ys = [y for tr in spec["data"] for y in (tr.get("y") or [])]
     assert 200 in ys
     assert 2500 in ys
+    assert at.radio(key="membership_view").value == "panels"  # each organisation its own panel and scale
+    at.radio(key="membership_view").set_value("overlay").run()  # all in one chart, where log scale helps
     at.toggle(key="membership_log").set_value(True).run()
     assert plotly_specs(at)[0]["layout"]["yaxis"]["type"] == "log"
 

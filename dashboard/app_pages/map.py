@@ -3,7 +3,8 @@ that switches organisations on and off."""
 
 import streamlit as st
 
-from dashboard.core.text import count, t
+from dashboard.core.tables import map_caption
+from dashboard.core.text import t
 from dashboard.shell import map_component, state, widgets
 
 ctx = state.context()
@@ -15,15 +16,7 @@ if not state.shows_map(ctx):
     st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
     st.stop()
 
-kinds = points["point_type"].value_counts()
-parts = [
-    count(name, int(kinds.get(kind, 0)), lang)
-    for name, kind in (("offices", "office"), ("former", "former-office"), ("members", "member"))
-    if kinds.get(kind, 0)
-]
-st.caption(
-    t("map_caption", lang, places=count("places", len(points), lang), parts=t("parts_sep", lang).join(parts))
-)
+st.caption(map_caption(points, lang))
 
 left, right = st.columns([3, 1])
 with left:

@@ -19,7 +19,7 @@ from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
 from dashboard.core.places import names_for
-from dashboard.core.text import aside, date_span, date_text, join, localized, pick, precision_label, t
+from dashboard.core.text import aside, count, date_span, date_text, join, localized, pick, precision_label, t
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
@@ -205,6 +205,19 @@ def disagreements_table(atlas: Atlas, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=[t("field_organisation", lang), t("disagreements", lang), t("source", lang)]
     )
+
+
+def map_caption(points: pd.DataFrame, lang: str) -> str:
+    """What a map of ``points`` shows, in words: "313 places (19 offices, 4 former offices, 290 members),
+    coloured by organisation..." (the map page and the notebook)."""
+    kinds = points["point_type"].value_counts() if not points.empty else pd.Series(dtype=int)
+    parts = [
+        count(name, int(kinds.get(kind, 0)), lang)
+        for name, kind in (("offices", "office"), ("former", "former-office"), ("members", "member"))
+        if kinds.get(kind, 0)
+    ]
+    places = count("places", len(points), lang)
+    return t("map_caption", lang, places=places, parts=t("parts_sep", lang).join(parts))
 
 
 def headline_numbers(atlas: Atlas, sel: Selection, lang: str) -> list[tuple[str, int]]:

@@ -70,6 +70,11 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def render_template(name: str, **context: Any) -> str:
+    """Render one of ``dashboard/outputs/templates`` with the pack's environment (autoescape on)."""
+    return _environment().get_template(name).render(**context)
+
+
 def html_table(df: pd.DataFrame, *, links: Iterable[str] = ()) -> str:
     """A DataFrame as an HTML table, rendered by the pack's own table macro (every header and cell
     escaped; ``links`` columns linked when the cell is a plain http(s) address)."""

@@ -193,7 +193,19 @@
       style: {color: "#a0a0a0", weight: 0.7, fillColor: "#e4e4e4", fillOpacity: 1}
     }).addTo(map);
     if (S.config.outline) {
-      try { layer.addData(S.config.outline); } catch (e) { /* a broken outline: no outline */ }
+      /* After the first frames with the points: a page with everything inline (the download, the
+         briefing pack) runs init and show in one script, and drawing ~250 countries first held the
+         markers back by about 0.1 s. In the app the outline is fetched and follows the points anyway.
+         (A timer too: a hidden page paints no frame.) */
+      const outline = S.config.outline;
+      let added = false;
+      const add = function () {
+        if (added) { return; }
+        added = true;
+        try { layer.addData(outline); } catch (e) { /* a broken outline: no outline */ }
+      };
+      requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(add, 0); }); });
+      setTimeout(add, 1000);
     } else if (S.config.outlineUrl && typeof fetch === "function") {
       fetch(S.config.outlineUrl)
         .then(function (r) { return r.ok ? r.json() : null; })

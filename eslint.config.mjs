@@ -1,4 +1,4 @@
-// ESLint (flat config) for the atlas map's browser code: `make lint-js` or `npm run lint`.
+// ESLint (flat config) for the atlas's browser code (the map, the exported notebook's page): `make lint-js` or `npm run lint`.
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -19,6 +19,17 @@ export default [
       // ES2017 has no optional catch binding: `catch (e) {}` must name an error it ignores
       "no-unused-vars": ["error", {caughtErrors: "none"}],
     },
+  },
+  {
+    // notebook-page.js: the exported explainer notebook's page (language switch, charts), a classic
+    // script after the inlined plotly.js
+    files: ["dashboard/outputs/templates/**/*.js"],
+    languageOptions: {
+      ecmaVersion: 2017,
+      sourceType: "script",
+      globals: {...globals.browser},
+    },
+    linterOptions: {reportUnusedDisableDirectives: "error"},
   },
   {
     files: ["**/*.mjs"],

@@ -28,7 +28,10 @@ server does all the work a browser's visit causes.
 The messages are Streamlit's own (``streamlit.proto``), the websocket client is ``websockets``'
 synchronous one; one session per thread scales to the few hundred sessions a load test opens.
 Fragments that rerun on a timer (``auto_rerun``) are not followed: the first complete run of the
-page is what is measured. Loopback or the project's own hosts only.
+page is what is measured. :func:`rerun` then sends a later run of the same session the way the browser
+does (the page's hash, the URL's query string as the app left it, the widgets' values and the hashes
+of the messages the browser keeps), e.g. the map's "drawn" report that draws the filters of a session
+opened on the map page. Loopback or the project's own hosts only.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import http.cookiejar
 import json
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +84,8 @@ class Session:
     first_delta_s: float | None = None  # the first element or block of the run
     finished_s: float = 0.0  # script_finished received
     session_id: str = ""
+    page_script_hash: str = ""  # the page the server ran (a later run names it, as the browser does)
+    current_query: str = ""  # the URL's query string as the app last set it
     replica: str | None = None  # which replica answered the page (behind make serve) ...
     stream_replica: str | None = None  # ... and which one holds the session's websocket
     cookies: dict[str, str] = field(default_factory=dict)
@@ -99,6 +104,12 @@ class Session:
     def script_s(self) -> float:
         """From the rerun request to script_finished: the server's part of the page."""
         return self.finished_s - self.connected_s
+
+    @property
+    def cached_hashes(self) -> list[str]:
+        """Hashes of the messages the browser would keep (``metadata.cacheable``) and name in a later
+        run, so that the server sends a reference instead of the message again."""
+        return list(dict.fromkeys(m.hash for m in self.messages if m.metadata.cacheable and m.hash))
 
     @property
     def deltas(self) -> list[ForwardMsg]:
@@ -164,6 +175,33 @@ def rerun_message(query: str, page: str, url: str) -> BackMsg:
     return msg
 
 
+def widget_rerun_message(session: Session, widgets: dict[str, Any]) -> BackMsg:
+    """The BackMsg a browser sends when a widget (or a component) of ``session``'s page reports a value:
+    ``widgets`` maps a widget's id to its value (sent as JSON, as a component's value is)."""
+    msg = rerun_message(session.current_query, "", session.url)
+    state = msg.rerun_script
+    state.page_script_hash = session.page_script_hash
+    for widget_id, value in widgets.items():
+        w = state.widget_states.widgets.add()
+        w.id = widget_id
+        w.json_value = json.dumps(value)
+    state.cached_message_hashes.extend(session.cached_hashes)
+    return msg
+
+
+def _time_left(deadline: float, message: str) -> Callable[[], float]:
+    """A function giving the seconds left until ``deadline`` (time.monotonic), raising SessionError
+    with ``message`` once none are left."""
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SessionError(message)
+        return left
+
+    return remaining
+
+
 def _opener(jar: http.cookiejar.CookieJar) -> urllib.request.OpenerDirector:
     # no proxy: the servers measured are on this machine
     return urllib.request.build_opener(
@@ -203,7 +241,7 @@ def open_session(
         jar.set_cookie(_cookie(name, value, parts.hostname or "127.0.0.1"))
     session = Session(url=url, page=page, query=query, base_url=base)
     start = time.monotonic()
-    remaining = _clock(start + timeout, f"{url}: no script_finished within {timeout:.0f} s")
+    remaining = _time_left(start + timeout, f"{url}: no script_finished within {timeout:.0f} s")
 
     headers = {"User-Agent": USER_AGENT, "Accept": "text/html"}
     try:
@@ -248,6 +286,7 @@ def open_session(
             raise SessionError(f"{ws_url}: websocket did not open: {type(exc).__name__}: {exc}") from exc
         session.connected_s = time.monotonic() - start
         session.stream_replica = ws.response.headers.get(REPLICA_HEADER) if ws.response else None
+        session.current_query = query
         try:
             ws.send(rerun_message(query, page, url).SerializeToString())
             _receive_run(ws, session, start, remaining)
@@ -267,18 +306,6 @@ def open_session(
             session.connection = ws
             stack.pop_all()  # the caller closes it
     return session
-
-
-def _clock(deadline: float, message: str):
-    """``remaining()``: the seconds left until ``deadline``; a SessionError(message) once none are."""
-
-    def remaining() -> float:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise SessionError(message)
-        return left
-
-    return remaining
 
 
 def _fetch_all(
@@ -337,7 +364,7 @@ def rerun(session: Session, *, timeout: float = 60.0, quiet: float = 0.5) -> Ses
     if ws is None:
         raise SessionError(f"{session.url}: the session was not kept open")
     start = time.monotonic()
-    remaining = _clock(
+    remaining = _time_left(
         start + timeout, f"{session.url}: no script_finished within {timeout:.0f} s of the rerun"
     )
 
@@ -368,6 +395,25 @@ def close(session: Session) -> None:
         session.connection = None
 
 
+def widget_rerun(session: Session, widgets: dict[str, Any], *, timeout: float = 60.0) -> float:
+    """Run ``session``'s page again as the browser does when ``widgets`` report these values (see
+    :func:`widget_rerun_message`); the session must have been opened with ``keep_open``. Returns the
+    seconds until that run finished; its messages are added to ``session.messages``."""
+    ws = session.connection
+    if ws is None:
+        raise SessionError(f"{session.url}: the session is closed (open it with keep_open=True)")
+    start = time.monotonic()
+    remaining = _time_left(
+        start + timeout, f"{session.url}: no script_finished within {timeout:.0f} s of the rerun"
+    )
+    ws.send(widget_rerun_message(session, widgets).SerializeToString())
+    finished = session.finished_s
+    _receive_run(ws, session, start, remaining)
+    seconds = session.finished_s
+    session.finished_s = finished  # the first run's figure stays what it was
+    return seconds
+
+
 def _receive_run(ws, session: Session, start: float, remaining) -> None:
     """Collect ForwardMsgs into ``session`` until its script run finishes."""
     while True:
@@ -386,6 +432,11 @@ def _receive_run(ws, session: Session, start: float, remaining) -> None:
         kind = msg.WhichOneof("type")
         if kind == "new_session":
             session.session_id = msg.new_session.initialize.session_id
+            session.page_script_hash = msg.new_session.page_script_hash or session.page_script_hash
+        elif kind == "navigation":
+            session.page_script_hash = msg.navigation.page_script_hash or session.page_script_hash
+        elif kind == "page_info_changed":
+            session.current_query = msg.page_info_changed.query_string
         elif kind == "delta" and session.first_delta_s is None:
             session.first_delta_s = time.monotonic() - start
         elif kind == "page_not_found":

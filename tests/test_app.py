@@ -91,8 +91,8 @@ def test_url_parameters_round_trip(fixture_data):
 def test_bad_parameters_give_a_notice_not_an_exception(fixture_data):
     at = run({"years": "abc", "region": "atlantis", "org": "nope,net", "lang": "xx", "zzz": "1"})
     notices = "\n".join(w.value for w in at.warning)  # in Japanese, the default language
-    assert "リンクの設立年の範囲が読み取れないため無視しました" in notices
-    assert "リンクの中の不明な地域を無視しました\\: atlantis" in notices
+    assert "リンクで指定された設立年の範囲を読み取れないため、無視しました" in notices
+    assert "リンクで指定された地域のうち、該当しないものを無視しました：atlantis" in notices
     assert "nope" in notices
     assert "zzz" in notices
     assert at.sidebar.multiselect[2].value == ["net"]  # the valid organisation is kept
@@ -118,7 +118,7 @@ def test_empty_selection_is_a_friendly_message(fixture_data):
 
 def test_language_switch_changes_the_interface(fixture_data):
     at = run()
-    assert at.title[0].value == "気候ネットワーク・アトラス"
+    assert at.title[0].value == "気候変動の国際ネットワーク・アトラス"  # not the NGO 気候ネットワーク's name
     assert "組織" in metrics(at)
     at.sidebar.radio[0].set_value("en").run()
     assert at.title[0].value == "Climate Networks Atlas"
@@ -140,13 +140,13 @@ def open_expander(at: AppTest, key: str) -> AppTest:
 
 def test_map_page_counts_and_table(fixture_data):
     at = run({"lang": "en"}, page="map")
-    assert "3 places (2 offices, 1 member cities)" in texts(at)
+    assert "3 places (2 offices, 1 member)" in texts(at)
     assert [e.label for e in at.expander] == ["All places shown", "Cities in several networks"]
     assert not at.dataframe  # the closed table is not built (nor its code loaded in the browser)
     places = open_expander(at, "places").dataframe[0].value
     assert sorted(places["Name"]) == ["Japan Office", "Kyoto", "World Secretariat"]
     at.sidebar.multiselect[0].set_value(["europe"]).run()
-    assert "1 places (1 offices, 0 member cities)" in texts(at)
+    assert "1 place (1 office)" in texts(at)
     assert list(at.dataframe[0].value["Name"]) == ["World Secretariat"]  # still open, filtered
     at.sidebar.radio[0].set_value("ja").run()  # a new label, still the same table, still open
     assert [e.label for e in at.expander] == ["地点一覧", "複数のネットワークに加盟する都市"]
@@ -172,6 +172,26 @@ def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(
     assert not [c for c in at.sidebar.caption if "map first" in c.value]
     assert at.query_params["region"] == "east-asia"
     assert at.get("component_instance")[0].proto.json_args == map_args  # the frame keeps its layers
+
+
+def test_a_member_list_dropped_into_the_data_folder_shows_without_a_restart(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    shutil.copytree(MINIMAL, folder)
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
+    at = run({"lang": "en"}, page="map")
+    assert "3 places (2 offices, 1 member)" in texts(at)
+    lists = folder / paths.MEMBER_LISTS
+    lists.mkdir()
+    header = "organisation,city,country,latitude,longitude,precision,since,until,as_of,source,note"
+    (lists / "net-2026.csv").write_text(
+        header + "\nnet,Sapporo,JP,43.0621,141.3544,city,2020,,2026-01,src-b,\n", encoding="utf-8"
+    )
+    at.run()  # the next run of any session (no file of the fixed set changed, no restart)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "4 places (2 offices, 2 members)" in texts(at)
+    (lists / "net-2026.csv").unlink()
+    at.run()
+    assert "3 places (2 offices, 1 member)" in texts(at)
 
 
 def test_a_link_to_an_empty_map_shows_the_filters_at_once(fixture_data):
@@ -212,6 +232,8 @@ def test_membership_page_draws_dated_counts(fixture_data):
     ys = [y for tr in spec["data"] for y in (tr.get("y") or [])]
     assert 200 in ys
     assert 2500 in ys
+    assert at.radio(key="membership_view").value == "panels"  # each organisation its own panel and scale
+    at.radio(key="membership_view").set_value("overlay").run()  # all in one chart, where log scale helps
     at.toggle(key="membership_log").set_value(True).run()
     assert plotly_specs(at)[0]["layout"]["yaxis"]["type"] == "log"
 

@@ -168,7 +168,7 @@ def test_timeline_points_and_precision_true_hover(minimal):
 
 def test_timeline_japanese_titles(minimal):
     hovers = [h for _, _, h in points(timeline_figure(minimal, minimal, "ja"))]
-    assert any("テストネットワーク設立" in h and "出典: Test source A" in h for h in hovers)
+    assert any("テストネットワーク設立" in h and "出典：Test source A" in h for h in hovers)
 
 
 def test_world_milestones_are_lines_with_labels(atlas):
@@ -302,6 +302,11 @@ def test_membership_qualifiers_symbols_text_and_hover(atlas):
     assert "as of: 2020-06<" in node["hovertext"][1]
     ja = membership_traces(membership_figure(atlas.membership, atlas, "ja"))
     assert "2,500以上" in ja[("net", "main")]["hovertext"][2]
+    assert "出典の表記：「2,500+ in 125+ countries」" in ja[("net", "main")]["hovertext"][2]
+    assert "時点：2025年<" in ja[("net", "main")]["hovertext"][2]
+    assert "時点：2020年6月<" in ja[("node", "main")]["hovertext"][1]
+    assert ja[("net", "secondary")]["name"] == "テスト（二次資料）"  # the legend's brackets too
+    assert traces[("net", "secondary")]["name"] == "TN (secondary source)"
 
 
 def test_membership_hover_escapes_hostile_text(atlas):
@@ -312,12 +317,11 @@ def test_membership_hover_escapes_hostile_text(atlas):
     assert IMG not in str(fig.to_dict())
 
 
-def test_log_scale_switch(atlas):
-    assert (
-        membership_figure(atlas.membership, atlas, "en", log=True).to_dict()["layout"]["yaxis"]["type"]
-        == "log"
-    )
-    assert membership_figure(atlas.membership, atlas, "en").to_dict()["layout"]["yaxis"]["type"] == "linear"
+def test_log_scale_switch_in_the_one_chart_view(atlas):
+    one = membership_figure(atlas.membership, atlas, "en", log=True, view="overlay").to_dict()["layout"]
+    assert one["yaxis"]["type"] == "log"
+    linear = membership_figure(atlas.membership, atlas, "en", view="overlay").to_dict()["layout"]
+    assert linear["yaxis"]["type"] == "linear"
 
 
 def test_membership_with_nothing_dated_says_so(atlas):
@@ -336,22 +340,24 @@ def test_latest_membership_prefers_the_latest_date(atlas, minimal):
     assert latest_membership(minimal, "node") is None
 
 
-def test_long_milestone_labels_are_shortened_but_hover_keeps_the_title():
-    from dashboard.core.figures import MILESTONE_LABEL_MAX, milestone_label
+def test_a_long_milestone_title_is_wrapped_never_cut(atlas):
+    """(It used to be cut at 28 characters: 'UN Conference on Environmen… 1992'.)"""
+    long = "United Nations Conference on Environment and Development"
+    frame = atlas.events.copy()
+    frame.loc[frame["id"] == "rio-1992", ["title_en", "label_en"]] = [long, None]
+    fig = timeline_figure({"organisations": atlas.organisations, "events": frame}, atlas, "en")
+    note = next(a for a in fig.to_dict()["layout"]["annotations"] if a["name"] == "rio-1992")
+    assert "…" not in note["text"]
+    assert note["text"].replace("<br>", " ") == f"{long} 1992"
+    assert "<br>" in note["text"]  # too wide for one line: wrapped
 
-    title = "United Nations Conference on Environment and Development"
-    label = milestone_label(title, "1992-06-03")
-    assert label.endswith("… 1992")
-    assert len(label) == MILESTONE_LABEL_MAX + len(" 1992")
-    assert milestone_label("Paris Agreement adopted", "2015-12-12") == "Paris Agreement adopted 2015"
 
-
-def test_a_figure_two_sources_agree_on_is_labelled_once():
-    from dashboard.core.figures import _point_labels
-
-    rows = [
-        {"qualifier": "at-least", "members": 200},
-        {"qualifier": "at-least", "members": 200},
-        {"qualifier": "about", "members": 2500},
-    ]
-    assert _point_labels(rows) == ["≥200", "", "~2,500"]
+def test_a_figure_two_sources_agree_on_is_labelled_once(atlas):
+    """Two sources giving the same count on the same date: one label, not the same text twice on
+    top of itself."""
+    frame = atlas.membership.copy()
+    twin = frame[frame["id"] == "net-2008-conf"].assign(id="net-2008-twin", source="src-b")
+    frame = pd.concat([frame, twin], ignore_index=True)
+    fig = membership_figure(frame, atlas, "en")
+    labels = [x for tr in data_traces(fig) for x in (tr.get("text") or []) if x]
+    assert labels.count("~900") == 1

@@ -3,7 +3,6 @@ and the browser code drawing it offline (Chromium)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
@@ -100,9 +99,9 @@ def _page(points: pd.DataFrame, **kwargs) -> str:
 
 
 def _data(page: str) -> dict:
-    match = re.search(re.escape(mapping.SHOW_MARK) + r"(\{.*?\})\);\n", page)
-    assert match, "no selection in the page"
-    return json.loads(match.group(1))
+    shown = mapping.shown_data(page)
+    assert len(shown) == 1, "not one selection in the page"
+    return shown[0]
 
 
 def _decoded(data: dict, field: str) -> list:
@@ -145,6 +144,11 @@ def test_text_is_in_the_chosen_language_with_the_other_name_beside_it(points):
     assert _decoded(ja, "period")[1] == "1991〜2010年" or _decoded(ja, "period")[1].startswith("1991")
     assert _decoded(en, "period")[1] == "1991–2010"
     assert _decoded(ja, "place")[2] == "東京、JP"  # no atlas: the country code; with one, its name
+    # a source's as-of date in each language's order and brackets (the browser fills the template)
+    assert {r["field"]: r for r in ja["popup"]}["source"]["as_of_template"] == "{text}（{date}時点）"
+    assert {r["field"]: r for r in en["popup"]}["source"]["as_of_template"] == "{text} (as of {date})"
+    assert _decoded(ja, "as_of")[0] == "2025年"
+    assert _decoded(en, "as_of")[0] == "2025"
 
 
 def test_a_city_in_two_networks_lists_both_with_dates(points):
@@ -195,7 +199,7 @@ def test_no_cdn_anywhere(points, mode):
 
 def test_served_assets_are_absolute_local_links(points):
     page = _page(points, assets="served")
-    for name in ("leaflet.js", "supercluster.min.js", "atlas-map.js", "atlas-map.css", "leaflet.css"):
+    for name in assets.BUNDLES:  # Leaflet, supercluster and the map's code and styles, one file each
         assert f'"{assets.STATIC_URL}/{name}"' in page or f"'{assets.STATIC_URL}/{name}'" in page, name
     assert "jquery" not in page.lower()  # nothing the map does not use
 
@@ -213,7 +217,7 @@ def test_standalone_page_inlines_every_asset_and_the_outline(points):
 def test_hostile_text_is_data_in_json_never_markup(points, fragment):
     page = _page(points, lang="en", basemap=False)
     raw = page[page.index(mapping.SHOW_MARK) :]
-    raw = raw[: raw.index(");\n")]  # the selection's data as the page carries it
+    raw = raw[: raw.index("));\n")]  # the selection's data as the page carries it
     assert fragment not in raw
     data = _data(page)
     assert HOSTILE_NAME in data["columns"]["name"]  # kept as text, decoded back exactly

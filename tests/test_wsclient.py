@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import parse_qsl
 
 import pytest
 
 from bench._server import streamlit_server
-from bench.wsclient import SessionError, close, open_session, rerun, rerun_message
+from bench.wsclient import SessionError, close, open_session, rerun, rerun_message, widget_rerun
 from dashboard.atlasmap import builder as mapping
 from dashboard.core import paths
 from dashboard.core.data import load_atlas
@@ -60,6 +61,36 @@ def test_another_query_string_gives_another_selection(server):
     counts = [mapping.shown_points(m["feature_group"]) for m in maps]
     assert counts == [expected_points({"lang": "en"}), expected_points({"lang": "en", "region": "europe"})]
     assert counts[0] > counts[1]
+
+
+def test_the_map_s_drawn_report_reruns_the_session_with_the_filters(server):
+    """The map-first start as a browser's session goes through it: the first run draws the map and holds
+    the filters back; the map's "drawn" report (a component value, as its frame sends it) reruns the
+    same session's page, which draws the filters and keeps the map (sent by reference, unchanged)."""
+    s = open_session(server, "map", "lang=en&region=europe", timeout=120, keep_open=True)
+    try:
+        first = [k for k, _ in s.elements()]
+        assert "component_instance" in first
+        assert "slider" not in first  # the filters wait for the map
+        assert s.page_script_hash
+        assert dict(parse_qsl(s.current_query)) == {"region": "europe", "lang": "en"}  # as the app wrote it
+        (map_el,) = [el for k, el in s.elements() if k == "component_instance"]
+        n = len(s.messages)
+        seconds = widget_rerun(
+            s, {map_el.id: {"last_object_clicked": None, "last_object_clicked_count": 0, "drawn": True}}
+        )
+        later = s.messages[n:]
+        kinds = [m.delta.new_element.WhichOneof("type") for m in later if m.WhichOneof("type") == "delta"
+                 and m.delta.WhichOneof("type") == "new_element"]  # fmt: skip
+        assert 0 < seconds < 120
+        assert "slider" in kinds
+        assert kinds.count("multiselect") == 3
+        assert "component_instance" not in kinds  # the map's element is the same: the browser has it
+        assert any(m.WhichOneof("type") == "ref_hash" for m in later)
+        assert later[-1].WhichOneof("type") == "script_finished"
+        assert s.exceptions() == []
+    finally:
+        s.connection.close()
 
 
 def test_the_default_page_draws_the_filters_and_no_map(server):

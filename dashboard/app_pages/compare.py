@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard.core.compare import compare_csv, compare_markdown, comparison
 from dashboard.core.figures import short_name
 from dashboard.core.safety import escape_markdown, markdown_lines
-from dashboard.core.text import t
+from dashboard.core.text import join, labelled, t
 from dashboard.shell import state
 
 ctx = state.context()
@@ -33,10 +33,17 @@ if len(picked) < 2:
 
 cmp = comparison(atlas, picked, lang)
 if cmp.shared_theme_labels:
-    st.success(
-        f"{t('compare_shared_themes', lang)}: "
-        + ", ".join(escape_markdown(s) for s in cmp.shared_theme_labels)
-    )
+    shared = join((escape_markdown(s) for s in cmp.shared_theme_labels), lang)
+    st.success(labelled(t("compare_shared_themes", lang), shared, lang))
+
+# how many members each pair of organisations shares, and which (a city is one identity across networks)
+for a, b, names in cmp.shared_members:
+    labels = dict(zip(cmp.org_ids, cmp.columns, strict=True))
+    if names:
+        line = t("shared_members_line", lang, a=labels[a], b=labels[b], n=len(names), names=join(names, lang))
+    else:
+        line = t("shared_members_none", lang, a=labels[a], b=labels[b])
+    st.markdown(escape_markdown(line))
 
 c1, c2 = st.columns(2)
 c1.download_button(
@@ -67,11 +74,12 @@ for row in cmp.rows:
             if row.key == "themes" and cmp.themes.get(org_id):
                 # shared themes highlighted; every label escaped, only the highlight is markup
                 col.markdown(
-                    ", ".join(
-                        f":green-background[**{escape_markdown(label)}**]"
-                        if shared
-                        else escape_markdown(label)
-                        for _, label, shared in cmp.themes[org_id]
+                    join(
+                        (
+                            f":green-background[**{escape_markdown(x)}**]" if shared else escape_markdown(x)
+                            for _, x, shared in cmp.themes[org_id]
+                        ),
+                        lang,
                     )
                 )
             else:

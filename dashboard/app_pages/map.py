@@ -3,6 +3,7 @@ that switches organisations on and off."""
 
 import streamlit as st
 
+from dashboard.core.tables import map_caption
 from dashboard.core.text import t
 from dashboard.shell import map_component, state, widgets
 
@@ -15,8 +16,7 @@ if not state.shows_map(ctx):
     st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
     st.stop()
 
-n_offices = int((points["point_type"] != "member").sum())
-st.caption(t("map_caption", lang, n=len(points), offices=n_offices, members=len(points) - n_offices))
+st.caption(map_caption(points, lang))
 
 left, right = st.columns([3, 1])
 with left:

@@ -18,8 +18,12 @@ if sel.empty or sel.membership.empty:
     st.info(t("nothing_selected", lang) if sel.empty else t("fig_no_dated_counts", lang))
     st.stop()
 
-log = st.toggle(t("log_scale", lang), key="membership_log")
-fig = membership_figure(sel.membership, atlas, lang, log=log)
+views = {"panels": t("fig_view_panels", lang), "overlay": t("fig_view_overlay", lang)}
+view = st.radio(
+    t("fig_view", lang), list(views), format_func=views.get, horizontal=True, key="membership_view"
+)
+log = view == "overlay" and st.toggle(t("log_scale", lang), key="membership_log")
+fig = membership_figure(sel.membership, atlas, lang, log=log, view=view)
 st.plotly_chart(fig, width="stretch", config=widgets.PLOTLY_CONFIG, key="membership")
 
 undated = undated_counts(sel.membership)

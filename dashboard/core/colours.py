@@ -74,3 +74,20 @@ def text_colour(background: str) -> str:
     r, g, b = (int(background.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     luminance = (0.299 * r + 0.587 * g + 0.114 * b) / 255
     return "#000000" if luminance > 0.55 else "#FFFFFF"
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of ``#RRGGBB`` (0 black … 1 white)."""
+    r, g, b = (_channel(int(colour.lstrip("#")[i : i + 2], 16)) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2's contrast ratio of two colours (1 … 21); text needs 4.5 for AA (3 when large)."""
+    a, b = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)

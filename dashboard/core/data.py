@@ -286,7 +286,8 @@ def _organisations_frame(orgs: dict[str, Organisation]) -> pd.DataFrame:
     rows = []
     for o in orgs.values():
         latest = o.secretariat[-1] if o.secretariat else None
-        current = [s for s in o.secretariat if s.until is None]
+        # the list is in time order: the last place is the current one unless it has an end date
+        current = [latest] if latest is not None and latest.until is None else []
         rows.append(
             {
                 "id": o.id,

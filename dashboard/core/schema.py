@@ -310,6 +310,9 @@ class MembershipCount(Strict):
     note: str | None = None
 
 
+EVENT_LABEL_MAX_JA, EVENT_LABEL_MAX_EN = 16, 32  # characters of an event's short label
+
+
 class Event(Strict):
     id: Slug
     date: PartialDate
@@ -322,3 +325,7 @@ class Event(Strict):
     status: Literal["seed", "confirmed", "secondary", "conflicting"]
     source: Slug
     note: str | None = None
+    # a short label shown beside the event on the timeline (key events: foundings, renames,
+    # secretariat moves, world milestones); the title stays in the hover and the table
+    label_ja: str | None = Field(default=None, max_length=EVENT_LABEL_MAX_JA)
+    label_en: str | None = Field(default=None, max_length=EVENT_LABEL_MAX_EN)

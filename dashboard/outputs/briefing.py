@@ -46,8 +46,8 @@ from dashboard.core.data import Atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
 from dashboard.core.safety import Markup, clean, html_lines, safe_url, style_code
-from dashboard.core.tables import headline_numbers, organisations_table, sources_table
-from dashboard.core.text import DEFAULT_LANG, LANGS, join, pick, t
+from dashboard.core.tables import headline_numbers, organisations_table, several_networks_table, sources_table
+from dashboard.core.text import DEFAULT_LANG, LANGS, date_text, join, labelled, pick, t
 
 MAX_COMPARE_COLUMNS = 4
 TEMPLATE = "briefing.html.j2"
@@ -63,7 +63,10 @@ LABEL_KEYS = (
 )
 STYLESHEET = "briefing.css"
 # The pack's sections, in order (briefing.html.j2); a page of the site may hold only some of them.
-SECTIONS = ("filters", "numbers", "organisations", "map", "timeline", "membership", "compare", "sources")
+SECTIONS = (
+    "filters", "numbers", "organisations", "map", "several_networks", "timeline", "membership", "compare",
+    "sources",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["lines"] = lambda value: Markup(html_lines(value))  # escaped, line breaks kept
     return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of ``dashboard/outputs/templates`` with the pack's environment (autoescape on)."""
+    return _environment().get_template(name).render(**context)
 
 
 def html_table(df: pd.DataFrame, *, links: Iterable[str] = ()) -> str:
@@ -231,6 +239,7 @@ def briefing_html(
     lang = lang if lang in LANGS else f.lang
     lang = lang if lang in LANGS else DEFAULT_LANG
     labels = {key: _lab(key, lang) for key in LABEL_KEYS}
+    generated = (today or date.today()).isoformat()
     labels.update(
         map=t("page_map", lang),
         timeline=t("page_timeline", lang),
@@ -239,6 +248,8 @@ def briefing_html(
         sources=t("page_sources", lang),
         attribute=t("cmp_attribute", lang),
         site_nav=t("site_nav", lang),
+        several_networks=t("several_networks", lang),
+        several_networks_caption=t("several_networks_caption", lang),
     )
     if linked is not None:
         labels["map_note"] = t("site_map_note", lang)
@@ -250,7 +261,9 @@ def briefing_html(
         "css": Markup(style_code((paths.TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8"))),
         "title": f"{t('app_title', lang)} — {_lab('briefing', lang)}",
         "subtitle": t("app_subtitle", lang),
-        "generated": (today or date.today()).isoformat(),
+        "generated": generated,
+        "generated_label": labelled(_lab("generated", lang), "", lang),  # "Generated on: " / "作成日："
+        "generated_text": date_text(generated, lang),
         "labels": labels,
         "sections": sections,
         "linked": linked,
@@ -278,6 +291,9 @@ def briefing_html(
             map_page=None,
             map_src=None,
             comparisons=_comparisons(atlas, sel, lang) if "compare" in sections else [],
+            several_networks=table_data(several_networks_table(atlas, sel, lang))
+            if "several_networks" in sections
+            else None,
             **charts,
         )
         if "map" in sections and not sel.points.empty:

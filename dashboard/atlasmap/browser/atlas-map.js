@@ -193,7 +193,19 @@
       style: {color: "#a0a0a0", weight: 0.7, fillColor: "#e4e4e4", fillOpacity: 1}
     }).addTo(map);
     if (S.config.outline) {
-      try { layer.addData(S.config.outline); } catch (e) { /* a broken outline: no outline */ }
+      /* After the first frames with the points: a page with everything inline (the download, the
+         briefing pack) runs init and show in one script, and drawing ~250 countries first held the
+         markers back by about 0.1 s. In the app the outline is fetched and follows the points anyway.
+         (A timer too: a hidden page paints no frame.) */
+      const outline = S.config.outline;
+      let added = false;
+      const add = function () {
+        if (added) { return; }
+        added = true;
+        try { layer.addData(outline); } catch (e) { /* a broken outline: no outline */ }
+      };
+      requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(add, 0); }); });
+      setTimeout(add, 1000);
     } else if (S.config.outlineUrl && typeof fetch === "function") {
       fetch(S.config.outlineUrl)
         .then(function (r) { return r.ok ? r.json() : null; })
@@ -633,8 +645,15 @@
     return h + (line ? "<br>" + line : "");
   }
 
+  /* A source (already escaped) with its as-of date, as the popup row's template says in the page's
+     language ("{text} (as of {date})", "{text}（{date}時点）"); one pass, so a "{date}" in the
+     source's title stays as written. */
+  function withAsOf(template, sourceHtml, date) {
+    const values = { text: sourceHtml, date: esc(date) };
+    return esc(template || "{text} ({date})").replace(/\{(text|date)\}/g, function (_m, k) { return values[k]; });
+  }
+
   function membershipsHtml(list, row) {
-    const asOf = row.as_of_label || S.labels.as_of || "";
     let h = "<ul class=\"atlas-memberships\">";
     for (let j = 0; j < list.length; j++) {
       const m = list[j];
@@ -651,9 +670,8 @@
         parts.push("<span class=\"atlas-status\">" + esc(S.labels["status_" + m.status] || m.status) + "</span>");
       }
       if (present(m.source)) {
-        let src = "<span class=\"atlas-source\">" + esc(m.source);
-        if (present(m.as_of)) { src += " (" + esc(asOf) + (asOf ? " " : "") + esc(m.as_of) + ")"; }
-        parts.push(src + "</span>");
+        const src = present(m.as_of) ? withAsOf(row.as_of_template, esc(m.source), m.as_of) : esc(m.source);
+        parts.push("<span class=\"atlas-source\">" + src + "</span>");
       }
       h += "<li>" + parts.join(" \u00b7 ") + "</li>";
     }
@@ -687,13 +705,8 @@
         return esc(shown);
       }
       case "source": {
-        let h = esc(v);
         const asOf = row.as_of && S.cols[row.as_of] ? S.cols[row.as_of][i] : null;
-        if (present(asOf)) {
-          const lab = row.as_of_label || "";
-          h += " (" + esc(lab) + (lab ? " " : "") + esc(asOf) + ")";
-        }
-        return h;
+        return present(asOf) ? withAsOf(row.as_of_template, esc(v), asOf) : esc(v);
       }
       default:
         return esc(v);

@@ -6,7 +6,6 @@ tests/browser/test_browser_site.py opens it in Chromium, from file:// and throug
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import shutil
 import subprocess
@@ -258,7 +257,7 @@ def test_scenes_get_a_page_each_in_every_language_with_their_view(with_scenes, s
     assert 'src="japan-map.html"' in ja
     view = (with_scenes / "ja" / "scenes" / "japan-map.html").read_text(encoding="utf-8")
     assert mapping.shown_points(view) == expected(atlas, "ja", region="east-asia") > 0
-    data = json.loads(re.search(re.escape(mapping.SHOW_MARK) + r"(\{.*?\})\);\n", view).group(1))
+    (data,) = mapping.shown_data(view)
     assert (data["fit"], data["center"], data["zoom"]) == (None, [36.5, 137.0], 5.0)  # the scene's view
     iclei = (with_scenes / "en" / "scenes" / "iclei-offices-map.html").read_text(encoding="utf-8")
     assert mapping.shown_points(iclei) == expected(atlas, "en", org="iclei")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._stats import summary
-from bench.wsclient import open_session, rerun
+from bench.wsclient import open_session, widget_rerun
 from dashboard.core import paths
 
 # What the map's frame reports once its markers are drawn (atlas-map.js, announce()).
@@ -56,7 +56,7 @@ def map_first_session(url: str, page: str = "map", query: str = "") -> tuple[Any
     if s.status != "finished" or s.exceptions() or not components:
         s.connection.close()
         raise RuntimeError(f"{url}/{page}: {s.status or 'no end'}, {s.exceptions()}, {len(components)} maps")
-    seconds = rerun(s, {components[0].id: DRAWN})
+    seconds = widget_rerun(s, {components[0].id: DRAWN})
     return s, seconds
 
 
@@ -79,7 +79,7 @@ def protocol_batches(url: str, pid: int, batches: int, size: int, page: str = "m
                 s = open_session(url, page, keep_open=True, timeout=120)
                 c1, t1 = _cpu(pid), time.monotonic()
                 comp = next(el for kind, el in s.elements() if kind == "component_instance")
-                rerun_s.append(rerun(s, {comp.id: DRAWN}))
+                rerun_s.append(widget_rerun(s, {comp.id: DRAWN}))
                 c2, t2 = _cpu(pid), time.monotonic()
                 s.connection.close()
                 run_s.append(s.script_s)

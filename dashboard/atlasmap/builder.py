@@ -488,11 +488,17 @@ def build_map(
     legend_collapsed: bool = False,
     height: str | int = "100%",
     token: str = "static",
+    view: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """The whole map of ``points`` (a places table, see ``dashboard.core.places``) in one page: the base
-    map and the selection. ``atlas`` names organisations, sources and terms (without it: ids)."""
+    map and the selection. ``atlas`` names organisations, sources and terms (without it: ids).
+    ``view`` (``{"center": [lat, lon], "zoom": z}``) opens the map there instead of around its points."""
     m = base_map(lang, assets=assets, basemap=basemap, legend_collapsed=legend_collapsed, height=height)
     data = selection_data(points, lang, atlas=atlas, colours=colours)
+    if view and view.get("center") is not None:
+        zoom = view.get("zoom")
+        data.update(fit=None, center=[float(c) for c in view["center"]],
+                    zoom=float(zoom) if zoom is not None else DEFAULT_ZOOM)  # fmt: skip
     m.add_child(_Script("AtlasShow", show_call(token, data)))
     return m
 

@@ -229,6 +229,29 @@ def _site_md(site: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _earlier(r: dict[str, Any], part: str) -> list[str]:
+    """A line saying when a part carried over from an earlier run (``--keep``) was measured."""
+    run = r.get("carried", {}).get(part)
+    if not run:
+        return []
+    return ["", f"*Measured in an earlier run: `{run['command']}`, started {run['started']}, load average "
+                f"{run['load_average_at_start']} at its start.*"]  # fmt: skip
+
+
+def _carry(results: dict[str, Any], earlier: dict[str, Any], parts: list[str]) -> None:
+    """Copy ``parts`` (and their parameters) from an earlier run's results, saying when it ran."""
+    for part in parts:
+        if part in earlier and part not in results:
+            results[part] = earlier[part]
+            results["parameters"][part] = earlier["parameters"][part]
+            carried = earlier.get("carried", {}).get(part) or {
+                "command": earlier["command"],
+                "started": earlier["started"],
+                "load_average_at_start": earlier["machine"]["load_average_at_start"],
+            }
+            results.setdefault("carried", {})[part] = carried
+
+
 def markdown(r: dict[str, Any]) -> str:
     m, v = r["machine"], r["versions"]
     lines = [
@@ -251,13 +274,13 @@ def markdown(r: dict[str, Any]) -> str:
             f"| {name} | {value} | {'yes' if met else ('not measured' if met is None else '**no**')} |"
         )
     if r.get("room", {}).get("room"):
-        lines += _room_md(r)
+        lines += _room_md(r) + _earlier(r, "room")
         if "skipped" not in r["room"].get("kill", {"skipped": True}):
             lines += _kill_md(r)
     if r.get("soak") and "error" not in r["soak"]:
-        lines += _soak_md(r["soak"])
+        lines += _soak_md(r["soak"]) + _earlier(r, "soak")
     if r.get("site") and "error" not in r["site"]:
-        lines += _site_md(r["site"])
+        lines += _site_md(r["site"]) + _earlier(r, "site")
     errors = {k: x["error"] for k, x in r.items() if isinstance(x, dict) and "error" in x}
     if r.get("failures") or errors:
         lines += ["", "## Failures", ""] + [f"- {f}" for f in r.get("failures", [])]
@@ -273,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     p.add_argument("--out", default=str(HERE), help="folder for loadtest.json and LOADTEST.md")
     p.add_argument("--replicas", type=int, default=2, help="replicas for the room (1: one process, no kill)")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the parts not run from the folder's loadtest.json, dated"
+    )
     args = p.parse_args(argv)
     only = [x.strip() for x in args.only.split(",") if x.strip()]
     if unknown := [x for x in only if x not in PARTS]:
@@ -320,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     results["failures"] = failures
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
+    if args.keep and (folder / "loadtest.json").is_file():
+        earlier = json.loads((folder / "loadtest.json").read_text(encoding="utf-8"))
+        _carry(results, earlier, [part for part in PARTS if part not in only])
     (folder / "loadtest.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", "utf-8")
     text = markdown(results)
     (folder / "LOADTEST.md").write_text(text, encoding="utf-8")

@@ -47,3 +47,31 @@ def test_a_results_file_with_missing_and_failed_figures_still_renders():
     assert "not measured" in text
     assert "- map_page: TimeoutError: never showed 313 markers" in text
     assert "nproc 2" in text
+
+
+def test_load_results_carry_the_parts_not_run_with_the_run_they_came_from():
+    """``python -m bench.load --only room --keep``: the soak and site figures stay, dated by their run."""
+    from bench.load import _carry, _earlier
+
+    machine = {"cpu": "x", "cores": 2, "memory_gb": 1, "os": "linux", "note": "n"}
+    earlier = {
+        "command": "python -m bench.load", "started": "2026-01-01T00:00:00Z", "mode": "full",
+        "machine": machine | {"load_average_at_start": [9.0, 9.0, 9.0]}, "versions": {},
+        "parameters": {"soak": {"minutes": 15}},
+        "soak": {"sessions": 1682, "seconds": 904, "clients": 4, "views": 12, "closed_early": 0,
+                 "warmup_s": 180, "fit_from": 1, "fit_to": 2, "replicas": {}, "slope_total": 1.3,
+                 "errors": 0, "failures": []},
+    }  # fmt: skip
+    now = {
+        "command": "python -m bench.load --only room", "started": "2026-02-02T00:00:00Z", "mode": "full",
+        "machine": machine | {"load_average_at_start": [1.0, 1.0, 1.0]}, "versions": {},
+        "parameters": {"room": {}}, "failures": [],
+    }  # fmt: skip
+    _carry(now, earlier, ["room", "soak", "site"])
+    assert now["soak"] is earlier["soak"]
+    assert "site" not in now  # the earlier run had none either
+    assert now["carried"] == {"soak": {"command": "python -m bench.load", "started": "2026-01-01T00:00:00Z",
+                                       "load_average_at_start": [9.0, 9.0, 9.0]}}  # fmt: skip
+    text = "\n".join(_earlier(now, "soak"))  # the line under the soak's section in LOADTEST.md
+    assert not _earlier(now, "room")  # measured in this run: no line
+    assert "Measured in an earlier run: `python -m bench.load`, started 2026-01-01T00:00:00Z" in text

@@ -3,6 +3,8 @@
 ``python -m dashboard validate`` checks the data folder.
 ``python -m dashboard export --out briefing.html`` writes the briefing pack (one HTML file that opens
 offline) for the filters given, read by the same parser as the app's URL parameters.
+``python -m dashboard site --out site`` writes the static site (``make site``): the whole atlas as HTML
+pages that any web server serves with no Python running.
 ``python -m dashboard notebook-html`` runs the explainer notebook in Japanese and English and writes
 ``notebooks/explainer.html`` (one page, both languages, opens offline).
 ``python -m dashboard notebook`` opens the explainer notebook in JupyterLab (``--allow-root`` as root).
@@ -33,18 +35,27 @@ def _validate(args: argparse.Namespace) -> int:
     return 1
 
 
-def _export(args: argparse.Namespace) -> int:
-    from datetime import date
-
+def _atlas(args: argparse.Namespace):
+    """(data folder, atlas) for ``--data-dir`` (default: $ATLAS_DATA_DIR or data/); the atlas is None,
+    and the error said, when the data cannot be loaded."""
     from dashboard.core.data import AtlasDataError, load_atlas
-    from dashboard.core.filters import from_query_params
-    from dashboard.outputs.briefing import briefing_html
 
     folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
     try:
-        atlas = load_atlas(folder)
+        return folder, load_atlas(folder)
     except AtlasDataError as exc:
         print(f"error: {exc}\nRun `python -m dashboard validate` for the details.", file=sys.stderr)
+        return folder, None
+
+
+def _export(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from dashboard.core.filters import from_query_params
+    from dashboard.outputs.briefing import briefing_html
+
+    _, atlas = _atlas(args)
+    if atlas is None:
         return 1
     params = {
         key: value
@@ -91,6 +102,27 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     print(
         f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): open it in a browser, no internet needed."
+    )
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from dashboard.outputs.site import build_site, load_scenes
+
+    folder, atlas = _atlas(args)
+    if atlas is None:
+        return 1
+    scenes, problems = load_scenes(folder, atlas)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"Writing the static site into {args.out} ...")
+    report = build_site(Path(args.out), atlas, scenes=scenes, today=date.today(), log=print)
+    print(
+        f"Wrote {report.out}: {len(report.pages)} pages, {report.files} files, {report.bytes / 1e6:.1f} MB"
+        + (f", {len(report.scenes)} scenes" if report.scenes else ", no scenes (no scenes.yaml)")
+        + f". Open {report.out / 'index.html'} in a browser, or serve the folder with any web server."
     )
     return 0
 
@@ -144,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--compare", help="2-4 organisation ids for the comparison, e.g. iclei,c40")
     e.add_argument("--data-dir", help="data folder (default: $ATLAS_DATA_DIR or data/)")
     e.set_defaults(func=_export)
+    s = sub.add_parser(
+        "site",
+        help="write the static site: the whole atlas as HTML pages for any web server or CDN",
+        description="Write the static site (both languages, the default view, one page per scene).",
+    )
+    s.add_argument("--out", default="site", help="folder to write (default: site; replaced when done)")
+    s.add_argument("--data-dir", help="data folder (default: $ATLAS_DATA_DIR or data/)")
+    s.set_defaults(func=_site)
     h = sub.add_parser(
         "notebook-html",
         help="run the explainer notebook and write it as one HTML page that opens offline",

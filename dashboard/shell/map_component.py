@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.atlasmap.builder import base_map, points_at, selection_data, show_call
-from dashboard.shell.folium_private import component_args, component_func, generate_js_hash
+from dashboard.shell.folium_private import component_args, component_func, first_report, generate_js_hash
 from dashboard.shell.sidebar import FILTERS_WAIT_SELECTOR
 from dashboard.shell.state import Context
 
@@ -32,7 +32,9 @@ def _base_args(lang: str, legend_collapsed: bool) -> dict:
         legend_collapsed=legend_collapsed,
     )
     args = component_args(m, None, RETURNED)
-    args["default"] = {"last_object_clicked": None, "last_object_clicked_count": 0, "point_id": None}
+    # What streamlit-folium's frame reports once the map is up: the same value, so that report is no
+    # change and costs no script run (a value that differed reran the app once more per session).
+    args["default"] = first_report(RETURNED)
     return args
 
 

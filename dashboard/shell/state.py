@@ -57,15 +57,18 @@ _DATA_FILES = (
 
 
 def _stamp(folder: Path) -> tuple:
-    """Changes whenever a data file (a member list too) changes, so an edited file is picked up
-    without a restart. Never raises: a file that cannot be stat'ed is stamped as absent."""
+    """Changes whenever a data file changes, so an edited file is picked up without a restart: a member
+    list dropped into (or removed from) ``member-lists/`` too. Never raises: a file that cannot be
+    stat'ed (gone, a folder without permission) is stamped as absent."""
     out = []
     for p in [*(folder / name for name in _DATA_FILES), *paths.member_list_files(folder)]:
+        name = str(p.relative_to(folder))
         try:
-            st_ = os.stat(p)
-            out.append((p.name, st_.st_mtime_ns, st_.st_size, st_.st_ino))
+            info = os.stat(p)
         except OSError:
-            out.append((p.name, None, None, None))
+            out.append((name, None, None, None))
+        else:
+            out.append((name, info.st_mtime_ns, info.st_size, info.st_ino))
     return tuple(out)
 
 
@@ -138,13 +141,14 @@ def load() -> tuple[Atlas | None, list[Problem]]:
 
 def forget_data(folder: str | None = None, stamp: tuple | None = None) -> None:
     """Drop what was cached from old data: the atlas of ``folder`` at ``stamp`` (every atlas when not
-    given) and all st.cache_data entries (in this app each of them is a selection, table, map or
-    briefing of the data, keyed by its stamp; the base map and the static assets, which do not depend
-    on it, are st.cache_resource and stay)."""
+    given), every shared selection (``_select_cached``) and all st.cache_data entries (in this app each
+    of them is a table, map or briefing of the data, keyed by its stamp). The base map's arguments and
+    the static assets do not depend on the data and stay."""
     if folder is None:
         _load.clear()
     else:
         _load.clear(folder, stamp)
+    _select_cached.clear()
     st.cache_data.clear()
 
 
@@ -196,6 +200,22 @@ def _release_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
+
+
+@st.cache_resource(show_spinner=False)
+def freeze_startup_heap() -> int:
+    """Once per server process, after the first run has imported the app's modules and loaded the atlas:
+    move every object alive now into the garbage collector's permanent generation (``gc.freeze``).
+
+    Streamlit collects garbage after every script run (``runner.postScriptGC``), and that full
+    collection walked the ~150,000 objects of the imported libraries and the atlas each time: about
+    70 of the 110 ms of CPU a run of the map page cost (bench/, "A new session's first run"). Frozen
+    objects are still freed when their last reference goes; only a reference cycle alive at this moment
+    is never collected (once, so the cost is bounded). Returns how many objects were frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 # A constant stylesheet (no data): the only thing st.html ever receives (tests/test_security.py).
@@ -305,7 +325,10 @@ def set_compare(org_ids: list[str]) -> None:
         del st.query_params["compare"]
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# Shared by every session (st.cache_resource, not a copy per run as st.cache_data would unpickle):
+# a selection is read-only, like the atlas it is cut from, and every attendee of a shared link asks
+# for the same one.
+@st.cache_resource(show_spinner=False, max_entries=256)
 def _select_cached(_atlas: Atlas, key: str, _f: Filters) -> Selection:  # noqa: ARG001 (cache key)
     return select(_atlas, _f)
 

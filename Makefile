@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run serve site test install install-test lock check-locks browser nginx wrk lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest clean
+.PHONY: run serve site test install install-test lock check-locks browser nginx wrk lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,7 @@ check-locks:
 run: install
 	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the dashboard shows them and leaves those rows out."
 	$(BIN)/python -c "from dashboard.atlasmap.assets import ensure_static_assets; ensure_static_assets()"
-	$(BIN)/python -m streamlit run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/python -m dashboard.shell.server run dashboard/app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 ## Debian's Chromium and a Japanese font for the browser tests (apt-get, only when missing)
 browser:
@@ -155,6 +155,10 @@ bench: install-test browser
 loadtest: install-test browser nginx wrk
 	$(BIN)/python -m bench.load
 	ATLAS_LOADTEST=full $(BIN)/python -m pytest -m load -p no:randomly tests/test_load.py
+
+## The data-file fuzzer's long run (5,000 mutations, ~15 min; `make test` runs 100)
+fuzz: install-test
+	ATLAS_FUZZ_EXAMPLES=5000 $(BIN)/python -m pytest -q tests/test_fuzz_data.py
 
 clean:
 	rm -rf dashboard/static .pytest_cache .ruff_cache node_modules

@@ -1,5 +1,6 @@
-"""``python -m bench [--quick] [--only map_page,session,filter,scale,member_list,geocoding,memory]``: run
-the benchmarks, write bench/results.json and bench/RESULTS.md, and print the table."""
+"""``python -m bench [--quick] [--only FIGURES]``: run the benchmarks (FIGURES, comma-separated, of
+map_page, session, filter, scale, member_list, geocoding, memory, large_file), write
+bench/results.json and bench/RESULTS.md, and print the table."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bench._server import CHROMIUM, chromium, streamlit_server
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
-FIGURES = ("map_page", "session", "filter", "scale", "member_list", "geocoding", "memory")
+FIGURES = ("map_page", "session", "filter", "scale", "member_list", "geocoding", "memory", "large_file")
 
 
 def _version(dist: str) -> str | None:

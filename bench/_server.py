@@ -106,8 +106,11 @@ def streamlit_server(
     port = free_port()
     logs = log_dir or Path(tempfile.mkdtemp(prefix=f"atlas-streamlit-{port}-"))
     logs.mkdir(parents=True, exist_ok=True)
+    # the atlas through its launcher (dashboard/shell/server.py: Streamlit's command line, the link
+    # guard installed first); any other script (the minimal baseline app) through Streamlit itself
+    launcher = "dashboard.shell.server" if Path(script).resolve() == APP.resolve() else "streamlit"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(script),
+        sys.executable, "-m", launcher, "run", str(script),
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--server.runOnSave", "false",

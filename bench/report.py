@@ -49,6 +49,9 @@ TARGETS: list[tuple[str, str, float, str, str]] = [
      "filter.browser.map_and_caption.median", 1.0, " s", "<"),
     ("Warm geocoding run of the whole dataset < 1 s", "geocoding.warm_run.median", 1, " s", "<"),
     ("Each further session < 30 MB of server memory", "memory.per_session.median", 30, " MB", "<"),
+    # issue 18: memory comes back after a large file was loaded and removed
+    ("Server memory after a large data file is removed: at most 1.2× of before",
+     "large_file.ratio_after", 1.2, "×", "<="),
 ]  # fmt: skip
 
 
@@ -307,6 +310,19 @@ def markdown(r: dict[str, Any]) -> str:
             f"- 1 session: {fmt(me['one_session'])}",
             f"- {me['sessions']} sessions: {fmt(me['twenty_sessions'])}",
             f"- each further session: {fmt(me['per_session'])}",
+        ]
+    lf = f.get("large_file", {})
+    if lf and "error" not in lf:
+        lines += [
+            "",
+            "## 8. Server memory after a large data file",
+            "",
+            lf["about"],
+            "",
+            f"- before: {lf['before_mb']} MB",
+            f"- with the {lf['file_mb']} MB offices.csv: {lf['with_file_mb']} MB "
+            f"(every page opened in {lf['pages_with_file_s']} s)",
+            f"- after it was put back: {lf['after_mb']} MB ({lf['ratio_after']}× of before)",
         ]
     errors = {k: x["error"] for k, x in f.items() if "error" in x}
     if errors:

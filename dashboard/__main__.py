@@ -93,7 +93,13 @@ def _export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.is_dir():
         out = out / "briefing.html"
-    atomic_write_text(out, page)  # a failed export never leaves half a file behind
+    try:
+        # a regular file only (a device or FIFO at the path is refused), written whole or not at all:
+        # a failed write leaves neither half a file nor a temporary one
+        atomic_write_text(out, page)
+    except OSError as exc:
+        print(f"error: could not write {out}: {exc.strerror or exc}; nothing was written", file=sys.stderr)
+        return 2
     print(
         f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): open it in a browser, no internet needed."
     )

@@ -18,6 +18,9 @@ import streamlit as st  # noqa: E402
 from dashboard.atlasmap import assets  # noqa: E402
 from dashboard.core.text import language_from_link, t  # noqa: E402
 from dashboard.shell import sidebar, state, widgets  # noqa: E402
+from dashboard.shell.streamlit_private import install_link_guard  # noqa: E402
+
+install_link_guard()  # already done by `python -m dashboard.shell.server`; here for a plain `streamlit run`
 
 st.set_page_config(
     page_title=f"{t('app_title', 'en')} / {t('app_title', 'ja')}",
@@ -59,4 +62,7 @@ pg = st.navigation(
     position="top" if filters.present else "sidebar",
 )
 sidebar.draw_filters(atlas, map_first=sidebar.map_first(pg.url_path, state.context()))
-pg.run()
+try:
+    pg.run()
+finally:  # also after st.stop() in a page
+    state.end_run()

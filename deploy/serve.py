@@ -197,7 +197,7 @@ class Supervisor:
         if r.restarts and listening(r.port):  # its old port was taken meanwhile: take another
             r.port = free_port()
         cmd = [
-            self.python, "-m", "streamlit", "run", str(self.app),
+            self.python, "-m", "dashboard.shell.server", "run", str(self.app),
             "--server.port", str(r.port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none", "--server.runOnSave", "false",

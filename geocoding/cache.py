@@ -16,7 +16,14 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .files import atomic_write_text
+from .files import (
+    MAX_JSON_BYTES,
+    FileMissing,
+    FileProblem,
+    atomic_write_text,
+    load_json_limited,
+    read_text_limited,
+)
 from .records import PRECISIONS
 from .text import precision_rank
 
@@ -62,20 +69,18 @@ class Cache:
     @classmethod
     def load(cls, path: Path) -> Cache:
         """Read ``path`` (a missing file is an empty cache). Raises CacheError, never rewrites."""
-        if not path.exists():
-            return cls(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CacheError(f"{path}: cannot read the geocoding cache ({exc})") from exc
+            text = read_text_limited(path, MAX_JSON_BYTES)
+        except FileMissing:
+            return cls(path)
+        except FileProblem as exc:
+            raise CacheError(_corrupt(path, _where(exc) + exc.reason)) from None
         if not text.strip():
             raise CacheError(_corrupt(path, "the file is empty"))
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CacheError(
-                _corrupt(path, f"not valid JSON at line {exc.lineno}, column {exc.colno}")
-            ) from exc
+            data = load_json_limited(text, path)
+        except FileProblem as exc:
+            raise CacheError(_corrupt(path, _where(exc) + exc.reason)) from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise CacheError(_corrupt(path, f'no "format": "{FORMAT}" header'))
         if data.get("version") != VERSION:
@@ -85,13 +90,15 @@ class Cache:
             raise CacheError(_corrupt(path, '"entries" is not an object'))
         entries: dict[str, Entry] = {}
         for key, raw in raw_entries.items():
+            if not isinstance(raw, dict):
+                raise CacheError(_corrupt(path, f"entry {_short(key)}: not an object"))
             try:
                 entry = Entry(**raw)
             except TypeError as exc:
-                raise CacheError(_corrupt(path, f"entry {key!r}: {exc}")) from exc
+                raise CacheError(_corrupt(path, f"entry {_short(key)}: {_short(exc, 200)}")) from None
             problem = _check(entry)
             if problem:
-                raise CacheError(_corrupt(path, f"entry {key!r}: {problem}"))
+                raise CacheError(_corrupt(path, f"entry {_short(key)}: {problem}"))
             entries[key] = entry
         return cls(path, entries)
 
@@ -147,7 +154,25 @@ def _compact(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
 
 
+_TEXT_FIELDS = ("provider", "query", "checked_at", "precision", "place", "country_code", "detail")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
+
+
 def _check(entry: Entry) -> str | None:
+    """What is wrong with an entry (read from the file or about to be stored), or None."""
+    for name in _TEXT_FIELDS:
+        value = getattr(entry, name)
+        if value is not None and not isinstance(value, str):
+            return f"{name} is {type(value).__name__}, not text"
+    if not isinstance(entry.found, bool):
+        return f"found is {type(entry.found).__name__}, not true or false"
+    for name in ("latitude", "longitude"):
+        value = getattr(entry, name)
+        if value is not None and not _is_number(value):
+            return f"{name} is {_short(value)}, not a number"
     if not entry.provider or not entry.query or not entry.checked_at:
         return "provider, query and checked_at are required"
     if entry.found:
@@ -158,6 +183,17 @@ def _check(entry: Entry) -> str | None:
         if entry.precision not in PRECISIONS:
             return f"precision {entry.precision!r} is not one of {', '.join(PRECISIONS)}"
     return None
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value[: limit + 1]) if isinstance(value, str) else type(value).__name__
+    if isinstance(value, Exception):
+        text = str(value)[: limit + 1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _where(exc: FileProblem) -> str:
+    return f"line {exc.line}: " if exc.line else ""
 
 
 def _corrupt(path: Path, why: str) -> str:

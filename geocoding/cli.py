@@ -103,6 +103,7 @@ def main(
             if gazetteer.index_note:
                 print(f"note: {gazetteer.index_note}", file=err)
         targets = read_targets(data, gazetteer)
+        previous = read_previous(data / paths.GEOCODED)
     except (CacheError, OverrideError, InputError) as exc:
         print(f"error: {exc}", file=err)
         return 2
@@ -117,7 +118,6 @@ def main(
         timeout=args.timeout,
     )
     out = data / paths.GEOCODED
-    previous = read_previous(out)
     try:
         report = pipeline.run(targets, progress=not args.no_progress and err.isatty(), previous=previous)
     except OSError as exc:  # the cache could not be written (disk full, read-only folder...)

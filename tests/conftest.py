@@ -49,6 +49,15 @@ def _data_fingerprint(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture
+def minimal_copy(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A copy of tests/fixtures/minimal to damage, with ATLAS_DATA_DIR pointing at it (the app reads it)."""
+    folder = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "minimal", folder)
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def notebook_runs():
     """``get(lang)``: notebooks/explainer.ipynb run headless in ``lang`` (a

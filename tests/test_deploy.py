@@ -101,7 +101,8 @@ def test_the_image_is_python_311_slim_non_root_and_installs_from_the_lock():
     health = one("HEALTHCHECK")
     assert f"http://127.0.0.1:8501{HEALTH}" in health
     cmd = exec_form(one("CMD"))
-    assert cmd[:5] == ["python", "-m", "streamlit", "run", "dashboard/app.py"]
+    # Streamlit's own command line, started through the atlas's launcher (the link guard first)
+    assert cmd[:5] == ["python", "-m", "dashboard.shell.server", "run", "dashboard/app.py"]
     assert cmd[cmd.index("--server.port") + 1] == "8501"
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"  # inside the container: every interface
 

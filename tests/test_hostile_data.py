@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -336,11 +335,8 @@ ACCEPTED: list = [
 
 
 @pytest.fixture
-def broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(MINIMAL, folder)
-    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
-    return folder
+def broken(minimal_copy: Path) -> Path:
+    return minimal_copy
 
 
 def _validate_cli(folder: Path) -> subprocess.CompletedProcess:

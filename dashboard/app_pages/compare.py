@@ -6,7 +6,7 @@ from dashboard.core.compare import compare_csv, compare_markdown, comparison
 from dashboard.core.figures import short_name
 from dashboard.core.safety import escape_markdown, markdown_lines
 from dashboard.core.text import join, labelled, t
-from dashboard.shell import state
+from dashboard.shell import state, widgets
 
 ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
@@ -17,13 +17,14 @@ if sel.empty:
     st.stop()
 
 available = sel.org_ids
+org_names = {o: short_name(atlas, o, lang) for o in available}  # the widget keeps a dict, not the atlas
 chosen = [o for o in ctx.filters.compare if o in available] or available[:2]
 picked = st.multiselect(
     t("compare_pick", lang),
     available,
     default=chosen,
     max_selections=4,
-    format_func=lambda o: short_name(atlas, o, lang),
+    format_func=widgets.option_labels(org_names),
     key=f"compare_widget_{lang}",
 )
 state.set_compare(picked)

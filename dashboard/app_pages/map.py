@@ -38,18 +38,19 @@ with right:
 
 st.download_button(
     t("download_map", lang),
-    lambda: state.standalone_map_html(ctx),  # about 1 MB with Leaflet inlined: built (and cached) on a click
+    state.later(
+        state.standalone_map_html, ctx
+    ),  # about 1 MB with Leaflet inlined: built (and cached) on a click
     file_name="climate-networks-map.html",
     mime="text/html",
     key="dl_map",
     on_click="ignore",
 )
-widgets.table_expander(
-    t("places_table", lang), lambda: state.places_table(ctx), "places.csv", lang, key="places"
-)
+widgets.table_expander(t("places_table", lang), state.places_table, ctx, "places.csv", lang, key="places")
 widgets.table_expander(
     t("several_networks", lang),
-    lambda: state.several_networks_table(ctx),
+    state.several_networks_table,
+    ctx,
     "several-networks.csv",
     lang,
     key="several",

@@ -33,9 +33,5 @@ if not undated.empty:
         membership_table(atlas, replace(sel, membership=undated), lang), hide_index=True, width="stretch"
     )
 widgets.table_expander(
-    t("membership_table", lang),
-    lambda: membership_table(atlas, sel, lang),
-    "membership.csv",
-    lang,
-    key="membership",
+    t("membership_table", lang), state.membership_table, ctx, "membership.csv", lang, key="membership"
 )

@@ -1,6 +1,5 @@
 """Overview: headline numbers and the organisations the filters select."""
 
-from dataclasses import replace
 from datetime import date
 
 import streamlit as st
@@ -28,23 +27,13 @@ if sel.empty:
     st.stop()
 
 st.subheader(t("organisations_table", lang))
-table = state.organisations_table(ctx)
-st.dataframe(table, hide_index=True, width="stretch")
-widgets.csv_download(table, "organisations.csv", lang, key="dl_orgs")
+st.dataframe(state.organisations_table(ctx), hide_index=True, width="stretch")
+widgets.csv_download(state.organisations_table, ctx, "organisations.csv", lang, key="dl_orgs")
 
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _briefing(_atlas, key: tuple) -> bytes:  # key: the filters, the data stamp, the date
-    from dashboard.outputs.briefing import briefing_html
-
-    return briefing_html(_atlas, key[0], today=key[2]).encode("utf-8")
-
-
-_briefing_key = (replace(ctx.filters, present=False), ctx.cache_key, date.today())  # + data stamp
 st.download_button(
     t("download_briefing", lang),
-    lambda: _briefing(atlas, _briefing_key),  # built (and cached) only when someone clicks
-    file_name=f"climate-networks-briefing-{_briefing_key[2].isoformat()}.html",
+    state.later(state.briefing_bytes, ctx),  # built (and cached) only when someone clicks
+    file_name=f"climate-networks-briefing-{date.today().isoformat()}.html",
     mime="text/html",
     key="dl_briefing",
     on_click="ignore",

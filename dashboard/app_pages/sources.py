@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.core.tables import disagreements_table, sources_table
+from dashboard.core.tables import disagreements_table
 from dashboard.core.text import t
 from dashboard.shell import state, widgets
 
@@ -11,14 +11,14 @@ atlas, lang = ctx.atlas, ctx.lang
 
 st.title(t("page_sources", lang))
 st.caption(t("sources_caption", lang))
-table = sources_table(atlas, lang)
+table = state.sources_table(ctx)
 st.dataframe(
     table,
     hide_index=True,
     width="stretch",
     column_config={"URL": st.column_config.LinkColumn("URL")},
 )
-widgets.csv_download(table, "sources.csv", lang, key="dl_sources")
+widgets.csv_download(state.sources_table, ctx, "sources.csv", lang, key="dl_sources")
 
 st.subheader(t("disagreements", lang))
 st.dataframe(disagreements_table(atlas, lang), hide_index=True, width="stretch")

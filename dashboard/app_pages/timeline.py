@@ -3,7 +3,6 @@
 import streamlit as st
 
 from dashboard.core.figures import timeline_figure
-from dashboard.core.tables import events_table
 from dashboard.core.text import t
 from dashboard.shell import state, widgets
 
@@ -19,6 +18,4 @@ if sel.empty:
 st.plotly_chart(
     timeline_figure(sel, atlas, lang), width="stretch", config=widgets.PLOTLY_CONFIG, key="timeline"
 )
-widgets.table_expander(
-    t("events_table", lang), lambda: events_table(atlas, sel, lang), "events.csv", lang, key="events"
-)
+widgets.table_expander(t("events_table", lang), state.events_table, ctx, "events.csv", lang, key="events")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import reprlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from dashboard.core import paths, text
@@ -33,6 +33,15 @@ from dashboard.core.schema import (
     Vocabulary,
     parse_partial_date,
 )
+from geocoding.files import (
+    MAX_CSV_BYTES,
+    MAX_YAML_BYTES,
+    FileProblem,
+    YamlDuplicate,
+    decode_utf8,
+    load_yaml_limited,
+    read_bytes_limited,
+)
 from geocoding.records import city_key
 
 Severity = Literal["error", "warning"]
@@ -49,6 +58,14 @@ class Problem:
     message: str
     value: str = ""
     severity: Severity = "error"
+    whole_file: bool = False  # the file could not be used at all (its rows are all left out)
+
+    def __post_init__(self) -> None:
+        # Bounded, whatever the caller passed: a problem never carries (or prints) a huge value.
+        for name, limit in (("where", 200), ("field", 200), ("message", 400), ("value", 200)):
+            text = getattr(self, name)
+            if not isinstance(text, str) or len(text) > limit:
+                object.__setattr__(self, name, _short(text, limit))
 
     def __str__(self) -> str:
         loc = ", ".join(
@@ -70,8 +87,30 @@ class AtlasDataError(Exception):
 
 
 # ---------------------------------------------------------------------------------- reading
+# Past this many problems in one file, the rest are counted, not listed (a file that is not CSV at
+# all would otherwise list a problem per line). Every row with an error is still left out.
+MAX_PROBLEMS_PER_FILE = 200
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 5, 5, 5, 5
+_REPR.maxstring = _REPR.maxother = 60
+
+
 def _short(value: Any, limit: int = 80) -> str:
-    text = "" if value is None else str(value)
+    """At most ``limit`` characters saying what ``value`` is. Never formats more than a bounded
+    prefix: a string is cut before anything else, a list or mapping is shown a few items and
+    levels deep (a YAML alias bomb or a 10 MB list costs nothing here)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value[: limit + 1]
+    elif isinstance(value, (bytes, bytearray)):
+        text = repr(bytes(value[: limit + 1]))
+    else:
+        try:
+            text = _REPR.repr(value)
+        except Exception:  # e.g. an integer too long to write out
+            text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -80,22 +119,21 @@ def file_label(path: Path) -> str:
     return f"{paths.MEMBER_LISTS}/{path.name}" if path.parent.name == paths.MEMBER_LISTS else path.name
 
 
-def _read_text(path: Path, problems: list[Problem]) -> str | None:
+def _file_problem(name: str, exc: FileProblem) -> Problem:
+    return Problem(name, f"line {exc.line}" if exc.line else "", "", exc.reason, whole_file=True)
+
+
+def _read_text(path: Path, problems: list[Problem], limit: int) -> str | None:
+    """The file as text (UTF-8, a byte-order mark tolerated), read with limits (geocoding.files):
+    a regular file of at most ``limit`` bytes. None, with one problem naming it, otherwise."""
     name = file_label(path)
-    if not path.exists():
-        problems.append(Problem(name, "", "", "file is missing"))
-        return None
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")  # a byte-order mark is tolerated
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        problems.append(
-            Problem(name, f"line {line}", "", f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")
-        )
+        text = decode_utf8(read_bytes_limited(path, limit), path)
+    except FileProblem as exc:
+        problems.append(_file_problem(name, exc))
         return None
     if not text.strip():
-        problems.append(Problem(name, "", "", "file is empty"))
+        problems.append(Problem(name, "", "", "file is empty", whole_file=True))
         return None
     return text
 
@@ -103,15 +141,23 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 def _pydantic_problems(
     exc: ValidationError, file: str, where: str, severity: Severity = "error"
 ) -> Iterator[Problem]:
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
+    errors = exc.errors(include_url=False, include_context=False)
+    for err in errors[:MAX_FIELD_PROBLEMS]:
+        loc = _short(".".join(_short(p, 60) for p in err["loc"]), 120)
+        msg = _short(err["msg"].removeprefix("Value error, "), 300)
         if err["type"] == "extra_forbidden":
             msg = "is not a known field (check the spelling)"
         elif err["type"] == "missing":
             msg = "is required"
         value = "" if err["type"] == "missing" else _short(err.get("input"))
         yield Problem(file, where, loc, msg, value, severity)
+    if len(errors) > MAX_FIELD_PROBLEMS:
+        yield Problem(
+            file, where, "", f"and {len(errors) - MAX_FIELD_PROBLEMS} more field problem(s)", "", severity
+        )
+
+
+MAX_FIELD_PROBLEMS = 20  # per entry or row
 
 
 def _blank_to_none(row: dict[str, str]) -> dict[str, Any]:
@@ -125,22 +171,19 @@ def read_csv_records(
 
     The header must hold every required field of ``model`` and every column of
     ``required_header`` (a member list's fixed columns, even those that may be empty)."""
-    text = _read_text(path, problems)
+    text = _read_text(path, problems, MAX_CSV_BYTES)
     if text is None:
         return []
     name = file_label(path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    expected = list(model.model_fields)
-    required = [f for f, info in model.model_fields.items() if info.is_required()]
-    required += [c for c in required_header if c not in required]
-    missing = [c for c in required if c not in header]
-    unknown = [c for c in header if c not in expected]
-    if missing:
-        problems.append(Problem(name, "line 1", ", ".join(missing), "required column is missing"))
-    if unknown:
-        problems.append(Problem(name, "line 1", ", ".join(unknown), "unknown column (check the spelling)"))
-    if missing or unknown:
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        problems.append(Problem(name, "line 1", "", f"is not valid CSV: {exc}", whole_file=True))
+        return []
+    faults = _header_faults(header, model, required_header)
+    if faults:  # one message per fault of the header, none per row
+        problems.extend(Problem(name, "line 1", fld, msg, whole_file=True) for fld, msg in faults)
         return []
     out: list[tuple[int, M]] = []
     csv_errors = 0
@@ -173,39 +216,92 @@ def read_csv_records(
     return out
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> Any:
-    text = _read_text(path, problems)
+def _header_faults(
+    header: list[str], model: type[BaseModel], required_header: Iterable[str]
+) -> list[tuple[str, str]]:
+    """What is wrong with a CSV header, as (field, message) pairs: a column with no name, a column
+    named twice (a later one would silently replace the first in every row), a required column
+    missing, an unknown column. Empty when it is right."""
+    expected = list(model.model_fields)
+    required = [f for f, info in model.model_fields.items() if info.is_required()]
+    required += [c for c in required_header if c not in required]
+    faults: list[tuple[str, str]] = []
+    blank = [str(i) for i, c in enumerate(header, start=1) if not c.strip()]
+    if blank:
+        faults.append(("", f"column {', '.join(blank[:10])} has no name in the header"))
+    positions: dict[str, list[int]] = {}
+    for i, c in enumerate(header, start=1):
+        if c.strip():
+            positions.setdefault(c, []).append(i)
+    for col, where in positions.items():
+        if len(where) > 1:
+            at = " and ".join(str(i) for i in where[:5])
+            faults.append((col, f"column is named {len(where)} times (columns {at}): rename the one meant"))
+    missing = [c for c in required if c not in header]
+    if missing:
+        faults.append((", ".join(missing), "required column is missing"))
+    unknown = [c for c in positions if c not in expected]
+    if unknown:
+        faults.append((", ".join(unknown[:20]), "unknown column (check the spelling)"))
+    return faults
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> tuple[Any, list[YamlDuplicate]]:
+    """The YAML document in ``path``, read with limits (geocoding.files: size, nesting, aliases), and
+    the keys given twice in one mapping. (None, []) with one problem naming the file otherwise."""
+    text = _read_text(path, problems, MAX_YAML_BYTES)
     if text is None:
-        return None
+        return None, []
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem(path.name, where, "", f"is not valid YAML: {problem}"))
-        return None
+        return load_yaml_limited(text, path)
+    except FileProblem as exc:
+        problems.append(_file_problem(path.name, exc))
+        return None, []
+
+
+def _duplicate_problem(file: str, where: str, dup: YamlDuplicate) -> Problem:
+    msg = f"is given twice (line {dup.first_line}, again on line {dup.line}): keep one"
+    return Problem(file, where, dup.key, msg)
+
+
+def _entry_where(i: int, entry: Any) -> str:
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    return f"entry {i}" + (f" (id: {_short(ident, 60)})" if ident else "")
 
 
 def read_yaml_list(path: Path, model: type[M], problems: list[Problem]) -> list[tuple[str, M]]:
     """Read a YAML file holding a list of entries; return (location, record) pairs."""
-    doc = _read_yaml(path, problems)
+    doc, duplicates = _read_yaml(path, problems)
     if doc is None:
         return []
     if not isinstance(doc, list):
-        problems.append(Problem(path.name, "", "", "must be a list of entries (each starting with '- id:')"))
+        problems.append(
+            Problem(
+                path.name, "", "", "must be a list of entries (each starting with '- id:')", whole_file=True
+            )
+        )
         return []
+    twice: dict[int, list[YamlDuplicate]] = {}
+    for dup in duplicates:
+        if dup.entry is None:
+            problems.append(_duplicate_problem(path.name, f"line {dup.line}", dup))
+        else:
+            twice.setdefault(dup.entry, []).append(dup)
     out = []
     for i, entry in enumerate(doc, start=1):
-        ident = entry.get("id") if isinstance(entry, dict) else None
-        where = f"entry {i}" + (f" (id: {ident})" if ident else "")
+        where = _entry_where(i, entry)
         if not isinstance(entry, dict):
             problems.append(Problem(path.name, where, "", "must be a mapping of fields", _short(entry)))
+            continue
+        if i in twice:  # which of the two values was meant is not ours to guess: the entry is left out
+            problems.extend(_duplicate_problem(path.name, where, d) for d in twice[i])
             continue
         try:
             out.append((where, model.model_validate(entry)))
         except ValidationError as exc:
             problems.extend(_pydantic_problems(exc, path.name, where))
+        except (RecursionError, ValueError, TypeError) as exc:  # pragma: no cover (nesting is bounded)
+            problems.append(Problem(path.name, where, "", f"cannot be read ({type(exc).__name__})"))
     return out
 
 
@@ -344,7 +440,11 @@ def _cross_check(
     tables: dict[str, list[tuple[str, BaseModel]]],
     geocoded: list[tuple[str, Geocoded]],
     problems: list[Problem],
+    broken: set[str] = frozenset(),
 ) -> None:
+    """Checks across files. A file in ``broken`` (unreadable as a whole) is not checked against: its
+    problem already names it, and its absence says nothing about the rows that refer to it."""
+
     def unique(file: str, items: Iterable[tuple[str, Any]]) -> set[str]:
         seen: dict[str, str] = {}
         for where, rec in items:
@@ -356,6 +456,7 @@ def _cross_check(
 
     source_ids = unique(paths.SOURCES, sources)
     org_ids = unique(paths.ORGANISATIONS, orgs)
+    unique(paths.GEOCODED, geocoded)  # a row given twice is an error (and left out), not two places
     place_ids: dict[str, str] = {}
     for file, rows in tables.items():
         if not is_member_list(file):  # a member list's rows have no id
@@ -378,22 +479,24 @@ def _cross_check(
             problems.append(Problem(file, where, fld, f"unknown {what}", value))
 
     # source references everywhere
-    for where, o in orgs:
-        for fld, sid in _collect_source_refs(o.model_dump()):
-            check(paths.ORGANISATIONS, where, fld, sid, source_ids, "source id (not in sources.yaml)")
-    for file, rows in tables.items():
-        for where, rec in rows:
-            check(file, where, "source", rec.source, source_ids, "source id (not in sources.yaml)")
+    if paths.SOURCES not in broken:
+        for where, o in orgs:
+            for fld, sid in _collect_source_refs(o.model_dump()):
+                check(paths.ORGANISATIONS, where, fld, sid, source_ids, "source id (not in sources.yaml)")
+        for file, rows in tables.items():
+            for where, rec in rows:
+                check(file, where, "source", rec.source, source_ids, "source id (not in sources.yaml)")
 
     # organisation references
-    for where, o in orgs:
-        rels = ([o.parent] if o.parent else []) + list(o.relations)
-        for i, rel in enumerate(rels):
-            fld = "parent.organisation" if (o.parent and i == 0) else "relations.organisation"
-            check(paths.ORGANISATIONS, where, fld, rel.organisation, org_ids, "organisation id")
-    for file, rows in tables.items():
-        for where, rec in rows:
-            check(file, where, "organisation", rec.organisation, org_ids, "organisation id")
+    if paths.ORGANISATIONS not in broken:
+        for where, o in orgs:
+            rels = ([o.parent] if o.parent else []) + list(o.relations)
+            for i, rel in enumerate(rels):
+                fld = "parent.organisation" if (o.parent and i == 0) else "relations.organisation"
+                check(paths.ORGANISATIONS, where, fld, rel.organisation, org_ids, "organisation id")
+        for file, rows in tables.items():
+            for where, rec in rows:
+                check(file, where, "organisation", rec.organisation, org_ids, "organisation id")
 
     city_keys = {
         city_key(rec.city, rec.country)
@@ -402,7 +505,10 @@ def _cross_check(
         for _, rec in rows
         if rec.latitude is None
     }
-    for where, g in geocoded:
+    places_broken = any(f in broken for f in (paths.OFFICES, paths.MEMBERS)) or any(
+        is_member_list(f) for f in broken
+    )
+    for where, g in [] if places_broken else geocoded:
         if g.id not in city_keys:
             what = "office or member id, or a member list's city"
             check(paths.GEOCODED, where, "id", g.id, place_ids, what)
@@ -471,14 +577,42 @@ def is_member_list(file: str) -> bool:
 
 
 def _read_vocabulary(path: Path, problems: list[Problem]) -> Vocabulary | None:
-    doc = _read_yaml(path, problems)
+    doc, duplicates = _read_yaml(path, problems)
+    problems.extend(_duplicate_problem(path.name, f"line {d.line}", d) for d in duplicates)
     if doc is None:
         return None
     try:
         return Vocabulary.model_validate(doc)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(exc, path.name, ""))
+        found = list(_pydantic_problems(exc, path.name, ""))
+        problems.extend(replace(p, whole_file=True) for p in found)
         return None
+    except (RecursionError, ValueError, TypeError) as exc:  # pragma: no cover (nesting is bounded)
+        problems.append(Problem(path.name, "", "", f"cannot be read ({type(exc).__name__})", whole_file=True))
+        return None
+
+
+# Without a readable vocabulary the atlas still shows its rows: terms as written, no region filter.
+_NO_VOCABULARY = {key: {} for key in Vocabulary.model_fields}
+
+
+def _cap(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS_PER_FILE problems listed per file; the rest counted in one line."""
+    shown: dict[str, int] = {}
+    over: dict[str, list[Problem]] = {}
+    out = []
+    for p in problems:
+        if shown.get(p.file, 0) < MAX_PROBLEMS_PER_FILE:
+            shown[p.file] = shown.get(p.file, 0) + 1
+            out.append(p)
+        else:
+            over.setdefault(p.file, []).append(p)
+    for file, rest in over.items():
+        errors = sum(p.severity == "error" for p in rest)
+        severity: Severity = "error" if errors else "warning"
+        msg = f"and {len(rest)} more problem(s) in this file ({errors} error(s)); fix the ones above first"
+        out.append(Problem(file, "", "", msg, severity=severity))
+    return out
 
 
 def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
@@ -507,7 +641,10 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         else []
     )
     problems.extend(geo_problems)
-    _cross_check(vocab, sources, orgs, tables, geocoded, problems)
+    # A file that could not be read at all is named once; what refers to it is not checked against
+    # it (a broken sources.yaml does not make every row's source "unknown"), and its rows are out.
+    broken = {p.file for p in problems if p.whole_file}
+    _cross_check(vocab, sources, orgs, tables, geocoded, problems, broken)
 
     # For the partial atlas: set aside every entry with an error, then whatever depends on one
     # that was set aside (a member of an organisation with an error), saying so as a warning.
@@ -520,8 +657,9 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         kept = []
         for where, rec in rows:
             if rec.organisation is not None and rec.organisation not in org_ids and (file, where) not in bad:
-                msg = f"left out: organisation {rec.organisation!r} has errors"
-                problems.append(Problem(file, where, "organisation", msg, severity="warning"))
+                if paths.ORGANISATIONS not in broken:  # else the one problem naming the file says it
+                    msg = f"left out: organisation {rec.organisation!r} has errors"
+                    problems.append(Problem(file, where, "organisation", msg, severity="warning"))
             else:
                 kept.append((where, rec))
         tables[file] = kept
@@ -542,8 +680,13 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         if rec.id not in geo_ids
     ]
     warnings += _unplaced_warnings([m for m in member_records if m.geo_id and m.geo_id not in geo_ids])
-    if vocab is None or not orgs:
-        return None, problems + warnings
+    if paths.GEOCODED in broken:  # said once: geocoded.csv cannot be read
+        warnings = []
+    problems = _cap(problems + warnings)
+    if not orgs:
+        return None, problems
+    if vocab is None:
+        vocab = Vocabulary.model_construct(**_NO_VOCABULARY)
 
     source_records = {s.id: s for _, s in sources}
     org_records = {o.id: o for _, o in orgs}
@@ -581,9 +724,9 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         events=events,
         geocoded=geocoded_df,
         points=points,
-        problems=problems + warnings,
+        problems=problems,
     )
-    return atlas, problems + warnings
+    return atlas, problems
 
 
 def validate(data_dir: Path | None = None) -> list[Problem]:

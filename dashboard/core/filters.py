@@ -6,6 +6,7 @@ A copied link reopens the same view: ``to_query_params`` writes the filters into
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,6 +18,10 @@ from dashboard.core.text import DEFAULT_LANG, LANGS, t
 
 YEAR_MIN, YEAR_MAX = 1987, 2025
 PAGES = ("overview", "map", "timeline", "membership", "compare", "sources")
+# The one parameter the app receives in place of a link Streamlit dropped as too long (see
+# dashboard/shell/streamlit_private.py): "fields.<count>.<limit>" or "length.<characters>.<limit>".
+LINK_DROPPED = "_atlas_link_dropped"
+_DROPPED = re.compile(r"^(fields|length)\.(\d{1,12})\.(\d{1,12})$")
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,13 @@ def _pick(
 def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -> Parsed:
     """Read filters from URL parameters; never raises. Bad values are dropped with a notice."""
     notices: list[str] = []
+    marker = _values(params, LINK_DROPPED)
+    dropped = _DROPPED.match(marker[0]) if marker else None
+    if dropped:  # Streamlit read nothing of the link: say so, as for any other malformed link
+        kind, n, limit = dropped.group(1), int(dropped.group(2)), int(dropped.group(3))
+        key = "notice_link_fields" if kind == "fields" else "notice_link_length"
+        notices.append(Notice(key, n=f"{n:,}", limit=f"{limit:,}"))
+        params = {k: v for k, v in params.items() if k != LINK_DROPPED}
     years = (YEAR_MIN, YEAR_MAX)
     raw_years = _values(params, "years")
     if raw_years:

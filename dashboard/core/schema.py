@@ -29,7 +29,7 @@ from geocoding.records import (  # noqa: F401 (re-exported: the records every la
 
 def _check_url(value: str) -> str:
     if not re.match(r"^https?://[^\s<>\"'`]+$", value):
-        raise ValueError(f"{value!r} is not an http(s) address")
+        raise ValueError("is not an http(s) address")  # the value is shown beside it, cut short
     return value
 
 
@@ -63,7 +63,7 @@ class Source(Strict):
     @classmethod
     def _seed_name(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^\d{3}_[0-9a-f]{16}\.txt$", v):
-            raise ValueError(f"{v!r} is not a seed file name like 000_0123456789abcdef.txt")
+            raise ValueError("is not a seed file name like 000_0123456789abcdef.txt")
         return v
 
 
@@ -72,7 +72,7 @@ class Label(Strict):
     """A vocabulary term's labels: English and Japanese always, any further language beside them
     (``fr: ...``): adding a language to the atlas adds a label here (see TRANSLATION_GUIDE.md)."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True, cache_strings=False)
     en: NonEmpty
     ja: NonEmpty
 
@@ -80,7 +80,7 @@ class Label(Strict):
     def _languages(self) -> Label:
         for key, value in (self.model_extra or {}).items():
             if not re.fullmatch(r"[a-z]{2,3}", key) or not isinstance(value, str) or not value.strip():
-                raise ValueError(f"{key!r} is not a known field or a language code with a label")
+                raise ValueError(f"{key[:40]!r} is not a known field or a language code with a label")
         return self
 
 
@@ -108,7 +108,9 @@ class Vocabulary(Strict):
     def _alpha2(cls, v: dict[str, CountryLabel]) -> dict[str, CountryLabel]:
         bad = [k for k in v if not re.match(r"^[A-Z]{2}$", k)]
         if bad:
-            raise ValueError(f"not ISO 3166-1 alpha-2 codes: {', '.join(bad)}")
+            shown = ", ".join(b[:20] for b in bad[:10])
+            shown += f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+            raise ValueError(f"not ISO 3166-1 alpha-2 codes: {shown}")
         return v
 
 

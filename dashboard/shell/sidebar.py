@@ -11,6 +11,7 @@ from dashboard.core.figures import short_name
 from dashboard.core.filters import YEAR_MAX, YEAR_MIN
 from dashboard.core.text import DEFAULT_LANG, LANGS, language_name, t
 from dashboard.shell.state import Context, reset_filters, shows_map
+from dashboard.shell.widgets import option_labels
 
 # If the map never reports that it is drawn (a script error in its frame), the filters come anyway
 # after this many seconds (ATLAS_FILTERS_FALLBACK_S; the browser tests lengthen it to tell the two
@@ -60,16 +61,25 @@ def draw_filters(atlas: Atlas, *, map_first: bool = False) -> None:
             t("founding_years", lang), YEAR_MIN, YEAR_MAX, key="years", help=t("year_filter_note", lang)
         )
 
-        def term(name: str):  # how a term of the vocabulary list ``name`` is shown
-            return lambda v: atlas.label(name, v, lang)
-
-        choices = (  # (widget key, label, options, how an option is shown)
-            ("region", "regions", list(vocab.regions), term("regions")),
-            ("kind", "kinds", list(vocab.organisation_kinds), term("organisation_kinds")),
-            ("org", "organisations", list(orgs["id"]), lambda o: short_name(atlas, o, lang)),
+        # Each option's label, as a dict: the widget keeps its format_func for the session, and a
+        # closure over the atlas would keep an atlas that a data change has replaced.
+        choices = (  # (widget key, label, {option: how it is shown})
+            ("region", "regions", {v: atlas.label("regions", v, lang) for v in vocab.regions}),
+            (
+                "kind",
+                "kinds",
+                {v: atlas.label("organisation_kinds", v, lang) for v in vocab.organisation_kinds},
+            ),
+            ("org", "organisations", {o: short_name(atlas, o, lang) for o in orgs["id"]}),
         )
-        for key, label, options, shown in choices:
-            st.multiselect(t(label, lang), options, key=key, format_func=shown, placeholder=t("all", lang))
+        for key, label, shown in choices:
+            st.multiselect(
+                t(label, lang),
+                list(shown),
+                key=key,
+                format_func=option_labels(shown),
+                placeholder=t("all", lang),
+            )
         st.button(t("reset_filters", lang), on_click=reset_filters)
         st.toggle(t("presentation_mode", lang), key="present", help=t("presentation_help", lang))
         st.caption(t("share_link_hint", lang))

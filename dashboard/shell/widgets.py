@@ -3,6 +3,10 @@ the clicked point's details."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from dashboard.core.data import Atlas, Problem, nn
@@ -18,6 +22,8 @@ from dashboard.core.text import (
     precision_label,
     t,
 )
+from dashboard.shell import state
+from dashboard.shell.state import Context
 
 
 def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
@@ -25,9 +31,21 @@ def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         return
-    st.error(t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors)))
+    title = t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors))
+    unreadable = list(dict.fromkeys(p.file for p in errors if p.whole_file))
+    if unreadable:  # named at the top of every page, not only in the list below
+        names = join([escape_markdown(f) for f in unreadable], lang)
+        title += "\n\n" + t("data_error_files", lang, files=names)
+    st.error(title, icon=":material/error:")
     with st.expander(t("data_error_fix", lang), expanded=fatal):
         st.code("\n".join(f"- {p}" for p in errors), language=None)
+
+
+def option_labels(labels: dict[Any, str]) -> Callable[[Any], str]:
+    """A widget's ``format_func`` that shows each option's label from ``labels`` (the option itself when
+    it has none). Streamlit keeps a widget's format_func for the session: a dict of labels, not a
+    closure over the atlas (or a lambda in a page script, which keeps the page's globals)."""
+    return lambda value: labels.get(value, str(value))
 
 
 # Plotly's own toolbar stays on, with its PNG export sized for slides.
@@ -37,15 +55,17 @@ PLOTLY_CONFIG = {
 }
 
 
-def csv_download(df, file_name: str, lang: str, key: str) -> None:
-    """A download button for a table as CSV (UTF-8 with BOM for Excel; formula injection neutralised).
+def csv_download(build: Callable[[Context], Any], ctx: Context, file_name: str, lang: str, key: str) -> None:
+    """A download button for the table ``build(ctx)`` as CSV (UTF-8 with BOM for Excel; formula
+    injection neutralised).
 
-    The bytes are made only when someone clicks (Streamlit calls ``data`` then), not on every rerun.
+    The bytes are made only when someone clicks (Streamlit calls ``data`` then), not on every rerun;
+    until then the session keeps only the filters (``state.later``), never the table or the atlas.
+    ``build`` is a module-level function such as ``state.sources_table``.
     """
-
     st.download_button(
         t("download_csv", lang),
-        lambda: csv_bytes(df),
+        state.later(functools.partial(_csv_of, build), ctx),
         file_name=file_name,
         mime="text/csv",
         key=key,
@@ -53,8 +73,15 @@ def csv_download(df, file_name: str, lang: str, key: str) -> None:
     )
 
 
-def table_expander(label: str, build, file_name: str, lang: str, key: str) -> None:
-    """A collapsed expander with a table and its CSV download, built only once it is opened.
+def _csv_of(build: Callable[[Context], Any], ctx: Context) -> bytes:
+    return csv_bytes(build(ctx))
+
+
+def table_expander(
+    label: str, build: Callable[[Context], Any], ctx: Context, file_name: str, lang: str, key: str
+) -> None:
+    """A collapsed expander with the table ``build(ctx)`` and its CSV download, built only once it is
+    opened.
 
     A closed expander costs the page nothing: its table is neither built on the server nor drawn in
     the browser (the table widget's code is the heaviest the page would otherwise load before the map
@@ -68,9 +95,8 @@ def table_expander(label: str, build, file_name: str, lang: str, key: str) -> No
     st.session_state[remembered] = bool(box.open)
     if box.open:
         with box:
-            table = build()
-            st.dataframe(table, hide_index=True, width="stretch")
-            csv_download(table, file_name, lang, key=f"dl_{key}")
+            st.dataframe(build(ctx), hide_index=True, width="stretch")
+            csv_download(build, ctx, file_name, lang, key=f"dl_{key}")
 
 
 def point_details(row, atlas: Atlas, lang: str) -> None:

@@ -278,13 +278,13 @@ def test_a_bad_row_is_named_and_left_out_while_every_page_works(tmp_path, monkey
     text = offices.read_text(encoding="utf-8")
     offices.write_text(text.replace(",src-b\n", ",src-zzz\n"), encoding="utf-8")
     at = run({"lang": "en"})
-    assert "The data has 1 problem(s)" in at.error[0].value
+    assert "The data has 1 problem;" in at.error[0].value
     assert "offices.csv, line 3, field 'source': unknown source id" in at.code[0].value
     assert metrics(at)["Offices"] == "1"  # the Tokyo office with the bad source is left out
     for page in ("map", "timeline", "membership", "compare", "sources"):
         at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, page
-        assert "The data has 1 problem(s)" in at.error[0].value, page
+        assert "The data has 1 problem;" in at.error[0].value, page
 
 
 def test_unusable_data_is_shown_as_a_message(tmp_path, monkeypatch):

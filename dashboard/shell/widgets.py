@@ -16,6 +16,7 @@ from dashboard.core.safety import csv_bytes, escape_markdown, safe_url
 from dashboard.core.text import (
     as_of,
     aside,
+    count,
     date_span,
     join,
     pick,
@@ -31,7 +32,10 @@ def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         return
-    title = t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors))
+    if fatal:
+        title = t("data_error_title", lang)
+    else:
+        title = t("data_error_partial", lang, problems=count("problems", len(errors), lang))
     unreadable = list(dict.fromkeys(p.file for p in errors if p.whole_file))
     if unreadable:  # named at the top of every page, not only in the list below
         names = join([escape_markdown(f) for f in unreadable], lang)

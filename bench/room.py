@@ -64,12 +64,23 @@ COUNT_JS = """() => {
   });
   return n;
 }"""
-# What a person sees of the page: Streamlit's connection state, a title, the map's frame.
+# What a person sees of the page: Streamlit's connection state, a title, the map's frame. Every change
+# of the connection state since the first call is logged by a MutationObserver (``states``): a
+# reconnection to a live replica can take less time than the poll's interval.
 PAGE_JS = """() => {
   const app = document.querySelector('.stApp');
   const main = document.querySelector('[data-testid="stMain"]');
+  const attr = 'data-test-connection-state';
+  if (app && window.__atlasStates === undefined) {
+    window.__atlasStates = [app.getAttribute(attr)];
+    new MutationObserver(() => {
+      const log = window.__atlasStates, now = app.getAttribute(attr);
+      if (log[log.length - 1] !== now) { log.push(now); }
+    }).observe(app, {attributes: true, attributeFilter: [attr]});
+  }
   return {
-    connection: app ? app.getAttribute('data-test-connection-state') : null,
+    states: (window.__atlasStates || []).slice(),
+    connection: app ? app.getAttribute(attr) : null,
     title: !!(main && main.querySelector('h1') && main.querySelector('h1').innerText.trim()),
     frame: !!document.querySelector('iframe[title="streamlit_folium\\\\.st_folium"]'),
     status: !!document.querySelector('[data-testid="stConnectionStatus"]'),
@@ -410,7 +421,7 @@ def page_state(tab: Tab) -> dict[str, Any]:
         state = tab.page.evaluate(PAGE_JS)
     except Exception as exc:  # the page itself is gone: that would be what a person sees too
         return {"connection": None, "title": False, "frame": False, "status": False, "text": 0,
-                "error": str(exc)[:200]}  # fmt: skip
+                "states": [], "error": str(exc)[:200]}  # fmt: skip
     state["markers"] = drawn_markers(tab.page)
     return state
 
@@ -613,7 +624,13 @@ def _the_kill(room, served, visit, expected, room_result, mem, failures, log) ->
     kill_at: dict[str, float] = {}
     samples: dict[int, list[dict]] = {t.index: [] for t in tabs}
 
+    def left_connected(seen: list[dict]) -> bool:
+        """The page's connection left CONNECTED after the kill (logged in the page, not polled)."""
+        return any(state != "CONNECTED" for state in (seen[-1]["states"] if seen else []))
+
     def kill(start: float) -> None:
+        for t in tabs:  # each page logs its connection states from now on
+            page_state(t)
         time.sleep(max(0.0, start + room.second_window / 2 - time.monotonic()))
         served_pid = served.pids()[victim]
         os.kill(served_pid, signal.SIGKILL)
@@ -628,7 +645,7 @@ def _the_kill(room, served, visit, expected, room_result, mem, failures, log) ->
                 samples[t.index].append(state)
             done = all(
                 s[-1]["connection"] == "CONNECTED" and s[-1]["markers"] == expected
-                and (t.replica != victim or any(x["connection"] != "CONNECTED" for x in s))
+                and (t.replica != victim or left_connected(s))
                 for t, s in ((t, samples[t.index]) for t in tabs)
             )  # fmt: skip
             if done and time.monotonic() - kill_at["t"] > 3:
@@ -703,13 +720,11 @@ def _the_kill(room, served, visit, expected, room_result, mem, failures, log) ->
     for t in tabs:
         seen = samples[t.index]
         blank = [s for s in seen if not (s["title"] and s["frame"])]
-        states = []
-        for s in seen:
-            if not states or states[-1] != s["connection"]:
-                states.append(s["connection"])
-        lost = next((s["t"] for s in seen if s["connection"] != "CONNECTED"), None)
-        redrawn = next((s["t"] for s in seen if lost is not None and s["t"] > lost
-                        and s["connection"] == "CONNECTED" and s["markers"] == expected), None)  # fmt: skip
+        states = seen[-1]["states"] if seen else []
+        # the first sample whose log shows the connection lost, then the first after it with every marker
+        lost = next((i for i, s in enumerate(seen) if any(x != "CONNECTED" for x in s["states"])), None)
+        redrawn = next((s["t"] for s in seen[lost:] if s["connection"] == "CONNECTED"
+                        and s["markers"] == expected), None) if lost is not None else None  # fmt: skip
         final = page_state(t)
         row = {"index": t.index, "replica": t.replica, "on_killed_replica": t.replica == victim,
                "connection_states": states, "blank_samples": len(blank), "samples": len(seen),

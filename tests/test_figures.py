@@ -315,7 +315,10 @@ def test_membership_hover_escapes_hostile_text(atlas):
 def test_log_scale_switch_in_the_one_chart_view(atlas):
     one = membership_figure(atlas.membership, atlas, "en", log=True, view="overlay").to_dict()["layout"]
     assert one["yaxis"]["type"] == "log"
-    assert membership_figure(atlas.membership, atlas, "en", view="overlay").to_dict()["layout"]["yaxis"]["type"] == "linear"
+    assert (
+        membership_figure(atlas.membership, atlas, "en", view="overlay").to_dict()["layout"]["yaxis"]["type"]
+        == "linear"
+    )
 
 
 def test_membership_with_nothing_dated_says_so(atlas):

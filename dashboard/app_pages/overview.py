@@ -7,29 +7,31 @@ import streamlit as st
 
 from dashboard.core.tables import headline_numbers
 from dashboard.core.text import t
-from dashboard.shell import state, widgets
+from dashboard.shell import stage, state, widgets
 
 ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 
-st.title(t("app_title", lang))
-st.caption(t("app_subtitle", lang))
-st.write(t("overview_intro", lang))
-
-for col, (label, number) in zip(st.columns(5), headline_numbers(atlas, sel, lang), strict=True):
-    col.metric(label, number)
+stage.title_bar(ctx, t("app_title", lang))
+present = ctx.filters.present
+if not present:
+    st.caption(t("app_subtitle", lang))
+    st.write(t("overview_intro", lang))
 
 missing = [w for w in atlas.problems if w.severity == "warning" and "no coordinates" in w.message]
-if missing:
+if missing and not present:
     st.info(t("not_geocoded", lang, n=len(missing)))
 
-if sel.empty:
-    st.info(t("nothing_selected", lang))
-    st.stop()
-
-st.subheader(t("organisations_table", lang))
-table = state.organisations_table(ctx)
-st.dataframe(table, hide_index=True, width="stretch")
+with stage.main_visual():
+    for col, (label, number) in zip(st.columns(5), headline_numbers(atlas, sel, lang), strict=True):
+        col.metric(label, number)
+    if sel.empty:
+        st.info(t("nothing_selected", lang))
+        st.stop()
+    st.subheader(t("organisations_table", lang))
+    table = state.organisations_table(ctx)
+    fit = stage.visual_height(present)  # on a projector: the table fills the screen under the numbers
+    st.dataframe(table, hide_index=True, width="stretch", height=max(200, fit - 190) if fit else "auto")
 widgets.csv_download(table, "organisations.csv", lang, key="dl_orgs")
 
 
@@ -40,7 +42,7 @@ def _briefing(_atlas, key: tuple) -> bytes:  # key: the filters, the data stamp,
     return briefing_html(_atlas, key[0], today=key[2]).encode("utf-8")
 
 
-_briefing_key = (replace(ctx.filters, present=False), ctx.cache_key, date.today())  # + data stamp
+_briefing_key = (replace(ctx.filters, present=False, scene=None), ctx.cache_key, date.today())  # + data stamp
 st.download_button(
     t("download_briefing", lang),
     lambda: _briefing(atlas, _briefing_key),  # built (and cached) only when someone clicks
@@ -48,4 +50,5 @@ st.download_button(
     mime="text/html",
     key="dl_briefing",
     on_click="ignore",
+    icon=":material/download:",
 )

@@ -4,20 +4,24 @@ import streamlit as st
 
 from dashboard.core.tables import disagreements_table, sources_table
 from dashboard.core.text import t
-from dashboard.shell import state, widgets
+from dashboard.shell import stage, state, widgets
 
 ctx = state.context()
 atlas, lang = ctx.atlas, ctx.lang
 
-st.title(t("page_sources", lang))
-st.caption(t("sources_caption", lang))
+stage.title_bar(ctx, t("page_sources", lang))
+if not ctx.filters.present:
+    st.caption(t("sources_caption", lang))
 table = sources_table(atlas, lang)
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={"URL": st.column_config.LinkColumn("URL")},
-)
+fit = stage.visual_height(ctx.filters.present)  # on a projector: the table fills the screen
+with stage.main_visual():
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=fit if fit else "auto",
+        column_config={"URL": st.column_config.LinkColumn("URL")},
+    )
 widgets.csv_download(table, "sources.csv", lang, key="dl_sources")
 
 st.subheader(t("disagreements", lang))

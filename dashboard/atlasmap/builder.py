@@ -312,17 +312,20 @@ def map_config(
     wait_selector: str | None = None,
     legend_collapsed: bool = False,
     inline_outline: bool = False,
+    large_controls: bool = False,
 ) -> dict[str, Any]:
     """``window.atlasMap.init``'s configuration: the language, the interface text, the outline.
 
     report: tell the page around the map (the Streamlit app) about clicks; wait_selector: the element
-    of that page whose presence asks the map to say when it has drawn (the app's "map first" start).
+    of that page whose presence asks the map to say when it has drawn (the app's "map first" start);
+    large_controls: buttons and legend rows large enough to hit on a projector or a touch screen.
     """
     config: dict[str, Any] = {
         "lang": lang,
         "lang2": second_language(lang),
         "labels": map_labels(lang),
         "legendCollapsed": legend_collapsed,
+        "large": large_controls,
         "report": report,
         "waitSelector": wait_selector,
         "outlineAttribution": OUTLINE_ATTRIBUTION,
@@ -404,9 +407,10 @@ def base_map(
     wait_selector: str | None = None,
     legend_collapsed: bool = False,
     height: str | int = "100%",
+    large_controls: bool = False,
 ) -> folium.Map:
     """The base map (see the module): the same for every selection in one language and setting.
-    ``report`` and ``wait_selector``: see :func:`map_config`."""
+    ``report``, ``wait_selector`` and ``large_controls``: see :func:`map_config`."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
     if assets not in ("served", "inline"):
@@ -435,6 +439,7 @@ def base_map(
         wait_selector=wait_selector,
         legend_collapsed=legend_collapsed,
         inline_outline=assets == "inline",
+        large_controls=large_controls,
     )
     m.add_child(_Script("AtlasInit", f"window.atlasMap.init(__MAP__, {script_json(config)});\n"))
     return m

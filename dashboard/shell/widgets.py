@@ -50,6 +50,7 @@ def csv_download(df, file_name: str, lang: str, key: str) -> None:
         mime="text/csv",
         key=key,
         on_click="ignore",
+        icon=":material/download:",
     )
 
 

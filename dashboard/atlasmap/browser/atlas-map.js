@@ -165,6 +165,7 @@
     S.highlightOn = S.config.highlight === true;
     const box = map.getContainer();
     box.classList.add("atlas-map");
+    if (S.config.large) { box.classList.add("atlas-large"); } // a projector: controls large enough to hit
     box.style.background = BACKGROUND;
     addOutline(map);
     addFullscreen(map);

@@ -2,7 +2,8 @@
 
 ``python -m dashboard validate`` checks the data folder.
 ``python -m dashboard export --out briefing.html`` writes the briefing pack (one HTML file that opens
-offline) for the filters given, read by the same parser as the app's URL parameters.
+offline) for the filters given, read by the same parser as the app's URL parameters;
+``--scenes`` writes the scenes pack instead: data/scenes.yaml's scenes, stepped with the keys.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def _export(args: argparse.Namespace) -> int:
     except AtlasDataError as exc:
         print(f"error: {exc}\nRun `python -m dashboard validate` for the details.", file=sys.stderr)
         return 1
+    if args.scenes:
+        return _export_scenes(args, atlas)
     params = {
         key: value
         for key, value in (
@@ -86,6 +89,38 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_scenes(args: argparse.Namespace, atlas) -> int:
+    from datetime import date
+
+    from dashboard.outputs.briefing import scenes_html
+
+    given = [o for o in ("years", "region", "kind", "org", "compare") if getattr(args, o) is not None]
+    if given:
+        print(
+            f"error: --scenes takes each scene's filters from {paths.SCENES}; leave out "
+            + ", ".join(f"--{o}" for o in given),
+            file=sys.stderr,
+        )
+        return 2
+    if not atlas.scenes:
+        print(
+            f"error: no scenes in {atlas.data_dir / paths.SCENES} (see the README, 'Presenting')",
+            file=sys.stderr,
+        )
+        return 1
+    page = scenes_html(atlas, lang=args.lang or "ja", today=date.today())
+    out = Path(args.out)
+    if out.is_dir():
+        out = out / "briefing-scenes.html"
+    atomic_write_text(out, page)  # a failed export never leaves half a file behind
+    print(
+        f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB), {len(atlas.scenes)} scenes: open it in a"
+        " browser, no internet needed; the arrow keys, Page Up/Down or a clicker step through them, N shows"
+        " the notes."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--org", help="comma-separated organisation ids, e.g. iclei,can")
     e.add_argument("--compare", help="2-4 organisation ids for the comparison, e.g. iclei,c40")
     e.add_argument("--data-dir", help="data folder (default: $ATLAS_DATA_DIR or data/)")
+    e.add_argument(
+        "--scenes",
+        action="store_true",
+        help="write the scenes pack instead: every scene of scenes.yaml, stepped with the arrow keys",
+    )
     e.set_defaults(func=_export)
     return parser
 

@@ -52,3 +52,23 @@ st.download_button(
     on_click="ignore",
     icon=":material/download:",
 )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _scenes(_atlas, key: tuple) -> bytes:  # key: the language, the data stamp, the date
+    from dashboard.outputs.briefing import scenes_html
+
+    return scenes_html(_atlas, lang=key[0], today=key[2]).encode("utf-8")
+
+
+if atlas.scenes:  # the briefing's scenes as one file, stepped with the keys (a room with no Wi-Fi)
+    _scenes_key = (lang, ctx.data_key, date.today())
+    st.download_button(
+        t("download_scenes", lang),
+        lambda: _scenes(atlas, _scenes_key),
+        file_name=f"climate-networks-scenes-{_scenes_key[2].isoformat()}.html",
+        mime="text/html",
+        key="dl_scenes",
+        on_click="ignore",
+        icon=":material/slideshow:",
+    )

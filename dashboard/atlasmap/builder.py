@@ -27,7 +27,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import folium
@@ -374,6 +374,15 @@ class _Script(MacroElement):
 SHOW_MARK = "/*atlas-points*/"
 
 
+def with_view(data: dict[str, Any], view: tuple[Sequence[float], int] | None) -> dict[str, Any]:
+    """A selection's data opening at ``view`` = (center [lat, lon], zoom) rather than at its points'
+    bounds (unchanged when view is None)."""
+    if view is None:
+        return data
+    center, zoom = view
+    return {**data, "fit": None, "center": [float(c) for c in center], "zoom": int(zoom)}
+
+
 def show_call(token: str, data: dict[str, Any]) -> str:
     """The script that shows a selection in a map whose ``atlasMap.init`` has run."""
     return f"window.atlasMap.show({script_json(token)}, {SHOW_MARK}{script_json(data)});\n"
@@ -456,11 +465,13 @@ def build_map(
     legend_collapsed: bool = False,
     height: str | int = "100%",
     token: str = "static",
+    view: tuple[Sequence[float], int] | None = None,
 ) -> folium.Map:
     """The whole map of ``points`` (a places table, see ``dashboard.core.places``) in one page: the base
-    map and the selection. ``atlas`` names organisations, sources and terms (without it: ids)."""
+    map and the selection. ``atlas`` names organisations, sources and terms (without it: ids).
+    ``view``: ``(center, zoom)`` to open at (a scene's) instead of showing every point."""
     m = base_map(lang, assets=assets, basemap=basemap, legend_collapsed=legend_collapsed, height=height)
-    data = selection_data(points, lang, atlas=atlas, colours=colours)
+    data = with_view(selection_data(points, lang, atlas=atlas, colours=colours), view)
     m.add_child(_Script("AtlasShow", show_call(token, data)))
     return m
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.atlasmap.builder import base_map, points_at, selection_data, show_call
+from dashboard.atlasmap.builder import base_map, points_at, selection_data, show_call, with_view
 from dashboard.shell.folium_private import component_args, component_func, generate_js_hash
 from dashboard.shell.sidebar import FILTERS_WAIT_SELECTOR
 from dashboard.shell.state import Context
@@ -41,10 +41,7 @@ def _base_args(lang: str, present: bool) -> dict:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _selection_code(_ctx: Context, token: str, lang: str, view: tuple | None) -> str:
     data = selection_data(_ctx.selection.points, lang, atlas=_ctx.atlas)
-    if view is not None:  # a scene's own view instead of the points' bounds
-        center, zoom = view
-        data = {**data, "fit": None, "center": list(center), "zoom": zoom}
-    return show_call(token, data)
+    return show_call(token, with_view(data, view))  # a scene's own view instead of the points' bounds
 
 
 def atlas_map(

@@ -1,4 +1,4 @@
-// ESLint (flat config) for the atlas map's browser code: `make lint-js` or `npm run lint`.
+// ESLint (flat config) for the atlas's browser code: `make lint-js` or `npm run lint`.
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -19,6 +19,14 @@ export default [
       // ES2017 has no optional catch binding: `catch (e) {}` must name an error it ignores
       "no-unused-vars": ["error", {caughtErrors: "none"}],
     },
+  },
+  {
+    // stage.js (the presenter's keys, dashboard/shell/stage_frontend) and scenes.js (the scenes
+    // pack, dashboard/outputs/templates): classic scripts, ES2017, nothing loaded before them
+    files: ["dashboard/shell/stage_frontend/**/*.js", "dashboard/outputs/templates/**/*.js"],
+    languageOptions: {ecmaVersion: 2017, sourceType: "script", globals: {...globals.browser}},
+    linterOptions: {reportUnusedDisableDirectives: "error"},
+    rules: {"no-unused-vars": ["error", {caughtErrors: "none"}]},
   },
   {
     files: ["**/*.mjs"],

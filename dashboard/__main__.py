@@ -79,13 +79,16 @@ def _export(args: argparse.Namespace) -> int:
         )  # fmt: skip
         return 2
     page = briefing_html(atlas, parsed.filters, today=date.today())
-    out = Path(args.out)
+    return _write(args.out, "briefing.html", page, "open it in a browser, no internet needed.")
+
+
+def _write(where: str, default_name: str, page: str, how: str) -> int:
+    """Write a pack to ``where`` (a file, or a folder to put ``default_name`` in) and say so."""
+    out = Path(where)
     if out.is_dir():
-        out = out / "briefing.html"
+        out = out / default_name
     atomic_write_text(out, page)  # a failed export never leaves half a file behind
-    print(
-        f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): open it in a browser, no internet needed."
-    )
+    print(f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): {how}")
     return 0
 
 
@@ -109,16 +112,11 @@ def _export_scenes(args: argparse.Namespace, atlas) -> int:
         )
         return 1
     page = scenes_html(atlas, lang=args.lang or "ja", today=date.today())
-    out = Path(args.out)
-    if out.is_dir():
-        out = out / "briefing-scenes.html"
-    atomic_write_text(out, page)  # a failed export never leaves half a file behind
-    print(
-        f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB), {len(atlas.scenes)} scenes: open it in a"
-        " browser, no internet needed; the arrow keys, Page Up/Down or a clicker step through them, N shows"
-        " the notes."
+    how = (
+        f"{len(atlas.scenes)} scenes. Open it in a browser, no internet needed; the arrow keys,"
+        " Page Up/Down or a clicker step through them, N shows the notes."
     )
-    return 0
+    return _write(args.out, "briefing-scenes.html", page, how)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,7 +34,7 @@
   let timer = null;
   const watched = new WeakSet();
 
-  let host = null;
+  let host;
   try { host = window.parent.document; } catch (e) { host = null; /* another origin: nothing to do */ }
 
   /* A frame Streamlit has removed keeps its listeners on the page until they notice. */
@@ -134,7 +134,7 @@
   function watchFrames() {
     if (!host) { return; }
     host.querySelectorAll("iframe").forEach(function (frame) {
-      let doc = null;
+      let doc;
       try { doc = frame.contentDocument; } catch (e) { doc = null; /* another origin */ }
       if (!doc || doc === document || watched.has(doc)) { return; }
       watched.add(doc);

@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook bench loadtest clean
+.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -122,9 +122,14 @@ geocode: install
 export: install
 	$(BIN)/python -m dashboard export --out briefing.html
 
+## The explainer notebook in JupyterLab (as root too: --allow-root is added when the user is root)
 notebook: install $(VENV)/.installed-notebook
 	-$(BIN)/nbstripout --install  # strip outputs when the notebook is committed (.gitattributes)
-	$(BIN)/python -m jupyter lab notebooks/explainer.ipynb
+	$(BIN)/python -m dashboard notebook
+
+## Run the explainer notebook in Japanese and English and write notebooks/explainer.html (opens offline)
+notebook-html: install $(VENV)/.installed-notebook
+	$(BIN)/python -m dashboard notebook-html --out notebooks/explainer.html
 
 bench: install-test browser
 	$(BIN)/python -m bench

@@ -13,7 +13,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from dashboard.core.places import POINT_COLUMNS, Membership
+from dashboard.core.places import POINT_COLUMNS, POPUP_FIELDS, Membership
 
 SOURCE = "synthetic-benchmark"
 HOSTILE = "<img src=x onerror=alert(1)></script><script>alert('x')</script>{{7*7}}`${1}`"
@@ -62,7 +62,7 @@ def synthetic_points(
             "kind": "member",
             "member_kind": None,
             "address": None,
-            "address_corrected": None,
+            **dict.fromkeys(POPUP_FIELDS),
             "city": None,
             "city_ja": None,
             "country": None,

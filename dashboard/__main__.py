@@ -4,6 +4,9 @@
 ``python -m dashboard export --out briefing.html`` writes the briefing pack (one HTML file that opens
 offline) for the filters given, read by the same parser as the app's URL parameters;
 ``--scenes`` writes the scenes pack instead: data/scenes.yaml's scenes, stepped with the keys.
+``python -m dashboard notebook-html`` runs the explainer notebook in Japanese and English and writes
+``notebooks/explainer.html`` (one page, both languages, opens offline).
+``python -m dashboard notebook`` opens the explainer notebook in JupyterLab (``--allow-root`` as root).
 """
 
 from __future__ import annotations
@@ -119,6 +122,35 @@ def _export_scenes(args: argparse.Namespace, atlas) -> int:
     return _write(args.out, "briefing-scenes.html", page, how)
 
 
+def _notebook_html(args: argparse.Namespace) -> int:
+    from dashboard.outputs.notebook_export import write_html
+
+    out = Path(args.out)
+    langs = [lang.strip() for lang in args.lang.split(",") if lang.strip()]
+    try:
+        written, runs = write_html(out, langs, progress=print)
+    except (RuntimeError, ValueError) as exc:
+        print(f"error: {exc}\nNothing was written.", file=sys.stderr)
+        return 1
+    size = written.stat().st_size / 1e6
+    langs = ", ".join(r.lang for r in runs)
+    print(f"Wrote {written} ({size:.1f} MB; {langs}): open it in a browser, no internet needed.")
+    return 0
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    import os
+
+    from dashboard.outputs.notebook_export import lab_command
+
+    command = lab_command()
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    os.execv(command[0], command)  # JupyterLab takes over this process (Ctrl-C stops it)
+    return 0  # pragma: no cover
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +176,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the scenes pack instead: every scene of scenes.yaml, stepped with the arrow keys",
     )
     e.set_defaults(func=_export)
+    h = sub.add_parser(
+        "notebook-html",
+        help="run the explainer notebook and write it as one HTML page that opens offline",
+        description="Run notebooks/explainer.ipynb in each language; write one HTML page with all of them.",
+    )
+    h.add_argument("--out", default=str(paths.ROOT / "notebooks" / "explainer.html"),
+                   help="file to write (default: notebooks/explainer.html)")  # fmt: skip
+    h.add_argument(
+        "--lang", default="ja,en", help="comma-separated languages, the first shown first (default: ja,en)"
+    )
+    h.set_defaults(func=_notebook_html)
+    n = sub.add_parser(
+        "notebook", help="open the explainer notebook in JupyterLab (needs the notebook extra)"
+    )
+    n.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
+    n.set_defaults(func=_notebook)
     return parser
 
 

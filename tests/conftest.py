@@ -1,9 +1,12 @@
-"""Shared test configuration: opt-in live tests, and the browser's availability policy."""
+"""Shared test configuration: opt-in live tests, the browser's availability policy, and the explainer
+notebook's headless runs (one per language for the whole session)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +41,31 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def _data_fingerprint(folder: Path) -> dict[str, str]:
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def notebook_runs():
+    """``get(lang)``: notebooks/explainer.ipynb run headless in ``lang`` (a
+    ``dashboard.outputs.notebook_export.Run``), once per language for the whole session, so that
+    tests/test_notebook.py and the browser test of the exported page share the runs. Each run also
+    carries ``data_before`` / ``data_after``: the data folder's file hashes around it."""
+    from dashboard.core import paths
+    from dashboard.outputs.notebook_export import run
+
+    runs = {}
+
+    def get(lang: str):
+        if lang not in runs:
+            before = _data_fingerprint(paths.data_dir())
+            r = run(lang, timeout=120)
+            r.data_before, r.data_after = before, _data_fingerprint(paths.data_dir())
+            runs[lang] = r
+        return runs[lang]
+
+    return get

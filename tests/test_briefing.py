@@ -132,7 +132,7 @@ def test_japanese_pack_speaks_japanese(atlas):
     page = briefing_html(atlas, f, today=DAY)
     assert '<html lang="ja">' in page
     assert "ブリーフィング資料" in page
-    assert "作成日" in page
+    assert f'作成日：<time datetime="{DAY.isoformat()}">{DAY.year}年{DAY.month}月{DAY.day}日</time>' in page
     assert "<h2>地図</h2>" in page
     words = dict(filters_in_words(atlas, f, "ja"))
     assert words["設立年"] == "1990〜2010年"

@@ -111,6 +111,23 @@ def test_cells_hold_the_facts_with_their_sources(atlas):
     assert cell(df, "Sources", "T|3") == "Test source A\nTest source B"
 
 
+def test_japanese_cells_read_as_japanese_is_written(atlas):
+    """Dates, brackets, lists and word order as a Japanese reader writes them, not English order in
+    Japanese words ("(時点 2025)", "(から 2001-04)", "(2010–)", "全世界, 東アジア")."""
+    ja = compare_table(atlas, ["net", "node", "third"], "ja")
+    assert cell(ja, "設立（時期・場所）", "第三") == "1992年6月、リオデジャネイロ [Test source B]"
+    assert cell(ja, "事務局", "第三").split("\n") == [
+        "ボン、ドイツ（1993〜2009年） [Test source A]",
+        "東京、日本（2010年から） [Test source B]",
+    ]
+    # (an English source's wording is not quoted to a Japanese reader: tests/test_content.py)
+    latest = "2,500以上（2025年時点、2,500のうち1をアトラスに掲載） [Test source B]"
+    assert cell(ja, "最新の会員数", "テスト") == latest
+    assert cell(ja, "活動地域", "第三") == "全世界、東アジア"
+    assert cell(ja, "上位組織・関係", "第三") == "テスト国内拠点（2001年4月から） [Test source B]"
+    assert cell(ja, "状況", "ノード") == "活動中（2025年時点） [Test source B]"
+
+
 def test_text_only_in_the_other_language_is_marked(atlas):
     en = compare_table(atlas, ["net", "third"], "en")
     assert cell(en, "Relation to the UNFCCC", "T|3") == "[JA] 国連の会議に参加 [Test source A]"

@@ -15,6 +15,7 @@ from dashboard.core.compare import (
     named_members,
     secretariat_text,
     shared_members,
+    status_text,
 )
 from dashboard.core.data import load_atlas
 from dashboard.core.filters import Filters, select
@@ -32,7 +33,7 @@ def atlas():
 
 @pytest.mark.parametrize(
     ("lang", "bonn", "other"),
-    [("en", "since 2010", "2009 according to"), ("ja", "2010年から", "2009年とする出典もある")],
+    [("en", "since 2010", "2009 according to"), ("ja", "2010年から", "」では2009年")],
 )
 def test_the_world_secretariat_move_shows_both_dates_wherever_it_is_shown(atlas, lang, bonn, other):
     text = secretariat_text(atlas, "iclei", lang)
@@ -42,6 +43,16 @@ def test_the_world_secretariat_move_shows_both_dates_wherever_it_is_shown(atlas,
     assert other in cell
     table = organisations_table(atlas, select(atlas, Filters(organisations=("iclei",))), lang)
     assert other in table[t("col_secretariat", lang)].iloc[0]
+
+
+def test_what_other_sources_say_reads_in_japanese_order(atlas):
+    """Another source's date sits in brackets beside the date it differs from (not in a list with the
+    place), and another source's status is its label, not its id."""
+    founded = comparison(atlas, ["iclei", "can"], "ja").row("founded").values[0]
+    assert founded.startswith("1990年9月（「"), founded
+    assert "」では1990年7月）、ニューヨーク" in founded
+    assert "では統合済み" in status_text(atlas, "kitakyushu-initiative", "ja")
+    assert "merged" not in status_text(atlas, "kitakyushu-initiative", "en")
 
 
 def test_can_internationals_secretariat_is_a_sequence_ending_in_bonn(atlas):
@@ -59,9 +70,9 @@ def test_an_english_reader_gets_english_counts_not_japanese_quotations(atlas):
     for org_id in atlas.organisation_records:
         text = latest_membership_text(atlas, org_id, "en")
         assert not CJK.search(text), (org_id, text)
-    assert "“" in latest_membership_text(
+    assert "出典の表記：「福島県の加盟により" in latest_membership_text(
         atlas, "iclei-japan", "ja"
-    )  # the Japanese wording, for a Japanese reader
+    )  # the Japanese wording, for a Japanese reader, in Japanese quotation marks
 
 
 def test_counts_say_how_many_members_the_atlas_names(atlas):
@@ -104,3 +115,20 @@ def test_the_briefing_pack_lists_the_cities_in_several_networks(atlas):
     assert "東京" in section
     only_c40 = briefing_html(atlas, Filters(lang="ja", organisations=("c40",)))
     assert 'id="several-networks"' not in only_c40
+
+
+def test_a_japanese_name_no_source_writes_is_marked_as_the_atlas_own(atlas):
+    from dashboard.atlasmap.builder import selection_data
+    from dashboard.core.tables import places_table
+
+    flagged = atlas.points[atlas.points["names_by"] == "atlas"]
+    assert len(flagged) > 0
+    pid = flagged.iloc[0]["id"]
+    for lang, first, second in (("ja", "name", None), ("en", "name2", "name")):
+        data = selection_data(atlas.points, lang, atlas=atlas)
+        i = data["columns"]["id"].index(pid)
+        assert data["columns"][first][i].endswith(f"({t('names_by_atlas', lang)})")
+        if second:  # the English name, from the source, is not marked
+            assert "atlas" not in data["columns"][second][i]
+    table = places_table(atlas, select(atlas, Filters(lang="ja")), "ja")
+    assert any(t("names_by_atlas", "ja") in n for n in table[t("col_name", "ja")])

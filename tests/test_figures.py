@@ -168,7 +168,7 @@ def test_timeline_points_and_precision_true_hover(minimal):
 
 def test_timeline_japanese_titles(minimal):
     hovers = [h for _, _, h in points(timeline_figure(minimal, minimal, "ja"))]
-    assert any("テストネットワーク設立" in h and "出典: Test source A" in h for h in hovers)
+    assert any("テストネットワーク設立" in h and "出典：Test source A" in h for h in hovers)
 
 
 def test_world_milestones_are_lines_with_labels(atlas):
@@ -302,6 +302,11 @@ def test_membership_qualifiers_symbols_text_and_hover(atlas):
     assert "as of: 2020-06<" in node["hovertext"][1]
     ja = membership_traces(membership_figure(atlas.membership, atlas, "ja"))
     assert "2,500以上" in ja[("net", "main")]["hovertext"][2]
+    assert "出典の表記：「2,500+ in 125+ countries」" in ja[("net", "main")]["hovertext"][2]
+    assert "時点：2025年<" in ja[("net", "main")]["hovertext"][2]
+    assert "時点：2020年6月<" in ja[("node", "main")]["hovertext"][1]
+    assert ja[("net", "secondary")]["name"] == "テスト（二次資料）"  # the legend's brackets too
+    assert traces[("net", "secondary")]["name"] == "TN (secondary source)"
 
 
 def test_membership_hover_escapes_hostile_text(atlas):
@@ -315,10 +320,8 @@ def test_membership_hover_escapes_hostile_text(atlas):
 def test_log_scale_switch_in_the_one_chart_view(atlas):
     one = membership_figure(atlas.membership, atlas, "en", log=True, view="overlay").to_dict()["layout"]
     assert one["yaxis"]["type"] == "log"
-    assert (
-        membership_figure(atlas.membership, atlas, "en", view="overlay").to_dict()["layout"]["yaxis"]["type"]
-        == "linear"
-    )
+    linear = membership_figure(atlas.membership, atlas, "en", view="overlay").to_dict()["layout"]
+    assert linear["yaxis"]["type"] == "linear"
 
 
 def test_membership_with_nothing_dated_says_so(atlas):

@@ -138,7 +138,7 @@ def test_concurrent_sessions_all_render_without_server_errors(tmp_path):
     # a copy of the shipped data: the run must leave it exactly as it was
     data = tmp_path / "data"
     shutil.copytree(paths.SHIPPED_DATA_DIR, data)
-    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    before = {str(p.relative_to(data)): p.read_bytes() for p in data.rglob("*") if p.is_file()}
     atlas = load_atlas(data)
     with serve(tmp_path / "logs", data) as server:
         rss_start = server.rss_bytes()
@@ -175,4 +175,5 @@ def test_concurrent_sessions_all_render_without_server_errors(tmp_path):
     assert errors == [], "\n".join(errors[:20])
     assert len(results) >= CONTEXTS  # every session rendered at least one view
     assert len({v.split("?")[0] for v, _ in results}) >= min(len(PAGES), 3)  # several pages were seen
-    assert {p.name: p.read_bytes() for p in data.iterdir()} == before  # the server wrote no data
+    after = {str(p.relative_to(data)): p.read_bytes() for p in data.rglob("*") if p.is_file()}
+    assert after == before  # the server wrote no data

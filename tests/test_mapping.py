@@ -145,6 +145,11 @@ def test_text_is_in_the_chosen_language_with_the_other_name_beside_it(points):
     assert _decoded(ja, "period")[1] == "1991〜2010年" or _decoded(ja, "period")[1].startswith("1991")
     assert _decoded(en, "period")[1] == "1991–2010"
     assert _decoded(ja, "place")[2] == "東京、JP"  # no atlas: the country code; with one, its name
+    # a source's as-of date in each language's order and brackets (the browser fills the template)
+    assert {r["field"]: r for r in ja["popup"]}["source"]["as_of_template"] == "{text}（{date}時点）"
+    assert {r["field"]: r for r in en["popup"]}["source"]["as_of_template"] == "{text} (as of {date})"
+    assert _decoded(ja, "as_of")[0] == "2025年"
+    assert _decoded(en, "as_of")[0] == "2025"
 
 
 def test_a_city_in_two_networks_lists_both_with_dates(points):

@@ -73,6 +73,24 @@ def test_no_interface_text_is_written_in_python():
     assert not offenders, "\n".join(offenders)
 
 
+def test_dates_and_notes_read_as_each_language_writes_them():
+    """Japanese order and punctuation come from the catalogue, not from English glued together:
+    "2010年2月から", not "(から 2010-02)"; the year written once in a range of years."""
+    assert text.date_span("1991", "2010", "ja") == "1991〜2010年"
+    assert text.date_span("1991", "2010", "en") == "1991–2010"
+    assert text.date_span("2010-02", None, "ja") == "2010年2月から"
+    assert text.date_span("2010-02", None, "en") == "since 2010-02"
+    assert text.date_span(None, "2010-12-31", "ja") == "2010年12月31日まで"
+    assert text.date_span("2009-05", "2010", "ja") == "2009年5月〜2010年"
+    assert text.date_span("2009-05", "2010", "en") == "2009-05 – 2010"
+    assert text.aside("活動中", text.as_of("2025-09", "ja"), "ja") == "活動中（2025年9月時点）"
+    assert text.aside("Active", text.as_of("2025-09", "en"), "en") == "Active (as of 2025-09)"
+    assert text.aside("活動中", text.as_of(None, "ja"), "ja") == "活動中"  # no date: no empty brackets
+    assert text.labelled("出典", text.quoted("2,500+", "ja"), "ja") == "出典：「2,500+」"
+    assert text.labelled("Source", text.quoted("2,500+", "en"), "en") == "Source: “2,500+”"
+    assert text.clauses(["2025年時点", "", "出典の表記"], "ja") == "2025年時点、出典の表記"
+
+
 def test_a_missing_key_falls_back_instead_of_breaking_a_page():
     assert text.t("no-such-key", "ja") == "no-such-key"
     assert text.choose({"ja": None, "en": "Bonn"}, "ja") == "Bonn"

@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard.core.compare import compare_csv, compare_markdown, comparison
 from dashboard.core.figures import short_name
 from dashboard.core.safety import escape_markdown, markdown_lines
-from dashboard.core.text import join, t
+from dashboard.core.text import join, labelled, t
 from dashboard.shell import stage, state
 
 ctx = state.context()
@@ -40,14 +40,11 @@ def columns(cmp, picked: list[str], keys: tuple[str, ...] | None, prefix: str = 
             for org_id, col, value in zip(picked, cols[1:], row.values, strict=True):
                 if row.key == "themes" and cmp.themes.get(org_id):
                     # shared themes highlighted; every label escaped, only the highlight is markup
-                    col.markdown(
-                        ", ".join(
-                            f":green-background[**{escape_markdown(label)}**]"
-                            if shared
-                            else escape_markdown(label)
-                            for _, label, shared in cmp.themes[org_id]
-                        )
+                    labels = (
+                        f":green-background[**{escape_markdown(x)}**]" if shared else escape_markdown(x)
+                        for _, x, shared in cmp.themes[org_id]
                     )
+                    col.markdown(join(labels, lang))
                 else:
                     col.markdown(markdown_lines(value))
 
@@ -71,10 +68,8 @@ if len(picked) < 2:
 
 cmp = comparison(atlas, picked, lang)
 if cmp.shared_theme_labels:
-    st.success(
-        f"{t('compare_shared_themes', lang)}: "
-        + ", ".join(escape_markdown(s) for s in cmp.shared_theme_labels)
-    )
+    shared = join((escape_markdown(s) for s in cmp.shared_theme_labels), lang)
+    st.success(labelled(t("compare_shared_themes", lang), shared, lang))
 
 # how many members each pair of organisations shares, and which (a city is one identity across networks)
 for a, b, names in cmp.shared_members:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.core.describe import map_summary
 from dashboard.core.safety import escape_markdown
+from dashboard.core.tables import map_caption
 from dashboard.core.text import t
 from dashboard.shell import map_component, stage, state, widgets
 
@@ -18,9 +19,8 @@ if not state.shows_map(ctx):
     st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
     st.stop()
 
-n_offices = int((points["point_type"] != "member").sum())
 if not present:
-    st.caption(t("map_caption", lang, n=len(points), offices=n_offices, members=len(points) - n_offices))
+    st.caption(map_caption(points, lang))
 
 scene = stage.current_scene(ctx.filters.scene)
 view = (scene.center, scene.zoom) if scene is not None and scene.page == "map" and scene.center else None

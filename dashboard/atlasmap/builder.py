@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import folium
+import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 from folium.template import Template
@@ -38,12 +39,14 @@ from folium.template import Template
 from dashboard.atlasmap import assets as atlas_assets
 from dashboard.core.colours import org_colour, text_colour
 from dashboard.core.data import Atlas
-from dashboard.core.places import POINT_COLUMNS, Membership
+from dashboard.core.places import POINT_COLUMNS, POPUP_FIELDS, Membership, names_for
 from dashboard.core.safety import clean, safe_url, script_code, script_json
-from dashboard.core.schema import PRECISIONS, Office, popup_fields
+from dashboard.core.schema import PRECISIONS
 from dashboard.core.text import (
     LANGS,
+    aside,
     date_span,
+    date_text,
     fallback_chain,
     join,
     label,
@@ -70,12 +73,12 @@ _HEX = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # The browser's fields, in the order of data["fields"] (columns are read by name).
 FIELDS = (
     "id", "lat", "lon", "type", "orgs", "name", "name2", "kind", "memberships", "address",
-    *popup_fields(Office), "place", "website", "period", "precision", "source", "as_of",
+    *POPUP_FIELDS, "place", "website", "period", "precision", "source", "as_of",
 )  # fmt: skip
 # Interface text the browser needs (catalogue keys map_<name>).
 _MAP_LABELS = (
     "legend", "points", "fullscreen", "exit_fullscreen", "former_offices", "multi_network", "show_legend",
-    "hide_legend", "cluster_list", "as_of", "outline", "basemap",
+    "hide_legend", "cluster_list", "outline", "basemap",
 )  # fmt: skip
 
 
@@ -171,9 +174,23 @@ def _memberships(ms: tuple[Membership, ...], index: dict[str, int], text: MapTex
         if m.sources:
             entry["source"] = "; ".join(filter(None, (text.source(s) for s in m.sources)))
         if m.as_of:
-            entry["as_of"] = m.as_of
+            entry["as_of"] = _as_of_shown(m.as_of, text.lang)
         out.append(entry)
     return out
+
+
+def _as_of_shown(value: Any, lang: str) -> str | None:
+    """An as-of date as ``lang`` writes it ("2025年9月"); a value that is no date, as it is."""
+    try:
+        return date_text(value, lang) or None
+    except ValueError:
+        return clean(value)
+
+
+def _as_of_template(lang: str) -> str:
+    """How a source and its as-of date read in ``lang``: "{text} (as of {date})" / "{text}（{date}時点）";
+    the browser fills in both (atlas-map.js, ``withAsOf``)."""
+    return aside("{text}", t("as_of_date", lang, date="{date}"), lang)
 
 
 def _with_coordinates(points: pd.DataFrame) -> pd.DataFrame:
@@ -203,17 +220,17 @@ def popup_rows(lang: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = [
         {"field": "kind", "label": t("map_kind", lang), "type": "text"},
         {"field": "memberships", "label": t("map_networks", lang), "type": "memberships",
-         "as_of_label": t("as_of_date", lang)},
+         "as_of_template": _as_of_template(lang)},
         {"field": "address", "label": t("map_address", lang), "type": "text"},
     ]  # fmt: skip
-    rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in popup_fields(Office)]
+    rows += [{"field": f, "label": t(f"field_{f}", lang), "type": "text"} for f in POPUP_FIELDS]
     rows += [
         {"field": "place", "label": t("map_place", lang), "type": "text"},
         {"field": "website", "label": t("map_website", lang), "type": "url"},
         {"field": "period", "label": t("map_period", lang), "type": "text"},
         {"field": "precision", "label": t("map_precision", lang), "type": "text"},
         {"field": "source", "label": t("map_source", lang), "type": "source", "as_of": "as_of",
-         "as_of_label": t("as_of_date", lang)},
+         "as_of_template": _as_of_template(lang)},
     ]  # fmt: skip
     return rows
 
@@ -237,6 +254,8 @@ def selection_data(
     index = {e["id"]: i for i, e in enumerate(entries)}
     names = _name_column(points, lang)
     names2 = _name_column(points, second_language(lang))
+    for i in np.flatnonzero((points["names_by"] == "atlas").to_numpy()):  # a name no source writes, marked
+        names[i], names2[i] = names_for(points.iloc[i], lang)
 
     def place(key: tuple) -> str | None:
         city, city_ja, country = key
@@ -257,7 +276,7 @@ def selection_data(
         ),
         "memberships": _encoded(col["memberships"], lambda ms: _memberships(ms, index, text)),
         "address": _encoded(col["address"], clean),
-        **{f: _encoded(col[f], clean) for f in popup_fields(Office)},
+        **{f: _encoded(col[f], clean) for f in POPUP_FIELDS},
         "place": _encoded(zip(col["city"], col["city_ja"], col["country"], strict=True), place),
         "website": _encoded(col["website"], safe_url),
         "period": _encoded(
@@ -271,7 +290,10 @@ def selection_data(
         "source": _encoded(
             (s if o else None for s, o in zip(col["source"], office, strict=True)), text.source
         ),
-        "as_of": _encoded((a if o else None for a, o in zip(col["as_of"], office, strict=True)), clean),
+        "as_of": _encoded(
+            (a if o else None for a, o in zip(col["as_of"], office, strict=True)),
+            lambda a: _as_of_shown(a, lang),
+        ),
     }
     return {
         "orgs": entries,

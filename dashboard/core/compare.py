@@ -20,7 +20,20 @@ from dashboard.core.data import Atlas
 from dashboard.core.figures import latest_membership, qualifier_text, row_labels
 from dashboard.core.safety import csv_text, markdown_cell
 from dashboard.core.schema import Alternative, Secretariat, Text
-from dashboard.core.text import date_span, date_text, fallback_chain, join, pick, t
+from dashboard.core.text import (
+    as_of,
+    aside,
+    clauses,
+    date_span,
+    date_text,
+    fallback_chain,
+    has,
+    join,
+    labelled,
+    pick,
+    quoted,
+    t,
+)
 
 __all__ = [
     "ATTRIBUTES",
@@ -134,22 +147,33 @@ def alternatives_text(atlas: Atlas, alternatives: list[Alternative], field: str,
     for a in alternatives:
         if a.field != field:
             continue
-        value = date_text(a.value, lang) if field in ("date", "since", "until", "as_of") else a.value
+        value = a.value
+        if field in ("date", "since", "until", "as_of"):
+            value = date_text(a.value, lang)
+        elif field == "value" and has(f"status_{a.value}"):  # a status: its label, not its id ("統合済み")
+            value = t(f"status_{a.value}", lang)
         out.append(t("alternative", lang, value=value, source=atlas.source_title(a.source)))
     return "".join(t("alternative_sep", lang) + x for x in out)
+
+
+def _with_alternatives(value: str, alternatives: str, lang: str) -> str:
+    """A value and what other sources say of it (``alternatives_text``, which starts with its
+    separator); the alternatives alone when there is no value."""
+    return value + alternatives if value else alternatives.removeprefix(t("alternative_sep", lang))
 
 
 def _founded(atlas: Atlas, org_id: str, lang: str) -> str:
     f = atlas.org(org_id).founded
     if f is None:
         return ""
-    parts = [date_text(f.date, lang) + alternatives_text(atlas, f.alternatives, "date", lang)]
+    alts = _with_alternatives("", alternatives_text(atlas, f.alternatives, "date", lang), lang)
+    parts = [aside(date_text(f.date, lang), alts, lang)]  # the other dates beside the date, not the place
     if f.place:
         p = f.place
         place = pick(p.ja, p.en, lang) or join((p.city, _country(atlas, p.country, lang)), lang)
         if place:
             parts.append(place)
-    out = ", ".join(parts) + _src(atlas, f.source)
+    out = join(parts, lang) + _src(atlas, f.source)
     if f.note:
         out += "\n" + _text(atlas, f.note, lang)
     return out
@@ -164,8 +188,9 @@ def current_secretariat(atlas: Atlas, org_id: str) -> Secretariat | None:
 
 def secretariat_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = True) -> str:
     """Every place the secretariat has been, in time order, one a line in ``lang``: "Toronto, Canada
-    (1991〜2010年)", with what another source says of a date beside it, and "(earlier)" for a place
-    left at a date no source gives; each followed by its source's title unless ``sources`` is False."""
+    (1991–2010)", with what another source says of a date beside it, and "earlier" for a place left at
+    a date no source gives; each followed by its source's title unless ``sources`` is False.
+    ("トロント、カナダ（1991〜2010年）" in Japanese.)"""
     src = _src if sources else (lambda _atlas, _sid: "")
     places = atlas.org(org_id).secretariat
     lines = []
@@ -179,8 +204,8 @@ def secretariat_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = Tr
         alts = alternatives_text(atlas, s.alternatives, "since", lang) + alternatives_text(
             atlas, s.alternatives, "until", lang
         )
-        when = f" ({span}{alts})" if span or alts else ""
-        lines.append(f"{join((city, _country(atlas, s.country, lang)), lang)}{when}{src(atlas, s.source)}")
+        place = join((city, _country(atlas, s.country, lang)), lang)
+        lines.append(aside(place, _with_alternatives(span, alts, lang), lang) + src(atlas, s.source))
     return "\n".join(lines)
 
 
@@ -193,7 +218,7 @@ def _latest(atlas: Atlas, org_id: str, lang: str) -> str:
         shown = _as_written(atlas, other, lang) or qualifier_text(
             other["qualifier"], other["members"], atlas, lang
         )
-        out += f"\n{t('fig_another_source', lang)}: {shown}" + _src(atlas, other["source"])
+        out += "\n" + labelled(t("fig_another_source", lang), shown, lang) + _src(atlas, other["source"])
     return out
 
 
@@ -203,7 +228,7 @@ def _as_written(atlas: Atlas, count: dict, lang: str) -> str:
     source = atlas.source_records.get(count["source"])
     if source is None or source.language != lang or not count.get("value_as_written"):
         return ""
-    return f"“{count['value_as_written']}”"
+    return quoted(count["value_as_written"], lang)
 
 
 def named_members(atlas: Atlas, org_id: str) -> int:
@@ -225,16 +250,16 @@ def latest_membership_text(atlas: Atlas, org_id: str, lang: str) -> str:
     qual = qualifier_text(m["qualifier"], m["members"], atlas, lang)
     # the data writes the member kind in English only
     kind = f" {m['member_kind']}" if m["member_kind"] and lang != "ja" else ""
-    details = [t("as_of_date", lang, date=date_text(m["as_of"], lang))]
+    details = [as_of(m["as_of"], lang)]
     written = _as_written(atlas, m, lang)
     if written:
-        details.append(f"{t('fig_as_written', lang)}: {written}")
+        details.append(labelled(t("fig_as_written", lang), written, lang))
     named = named_members(atlas, org_id)
     if 0 < named < m["members"] and (m["qualifier"] or "exact") in ("exact", "at-least"):
         details.append(t("members_named", lang, named=f"{named:,}", total=f"{m['members']:,}"))
     elif named:
         details.append(t("members_named_count", lang, named=f"{named:,}"))
-    return f"{qual}{kind} ({t('detail_sep', lang).join(details)})"
+    return aside(f"{qual}{kind}", clauses(details, lang), lang)
 
 
 def shared_members(
@@ -275,31 +300,33 @@ def relations_text(
         )
         relation = atlas.label("relations", rel.type, lang)
         text = t("relation_phrase", lang, target=target, relation=relation)
-        since = f" ({date_span(rel.since, None, lang)})" if rel.since else ""
-        lines.append(f"{text}{since}{src(atlas, rel.source)}")
+        lines.append(aside(text, date_span(rel.since, None, lang), lang) + src(atlas, rel.source))
     return "\n".join(lines)
 
 
 def status_text(atlas: Atlas, org_id: str, lang: str, *, sources: bool = True) -> str:
-    """'Suspended (as of 2025)', with its source's title unless ``sources`` is False."""
+    """'Suspended (as of 2025)' / '活動休止中（2025年時点）', with its source's title unless ``sources``
+    is False."""
     s = atlas.org(org_id).status
     src = _src(atlas, s.source) if sources else ""
     alts = alternatives_text(atlas, s.alternatives, "value", lang) + alternatives_text(
         atlas, s.alternatives, "as_of", lang
     )
-    return (
-        f"{t('status_' + s.value, lang)} ({t('as_of_date', lang, date=date_text(s.as_of, lang))}{alts}){src}"
-    )
+    note = _with_alternatives(as_of(s.as_of, lang), alts, lang)
+    return aside(t(f"status_{s.value}", lang), note, lang) + src
 
 
-def _shared_members_cell(org_id: str, pairs: list[tuple[str, str, list[str]]], labels: dict[str, str]) -> str:
-    """One organisation's members shared with each other compared organisation: "ICLEI: 33 (London, …)"."""
+def _shared_members_cell(
+    org_id: str, pairs: list[tuple[str, str, list[str]]], labels: dict[str, str], lang: str
+) -> str:
+    """One organisation's members shared with each other compared organisation: "ICLEI: 33 (London, …)"
+    / "イクレイ：33（ロンドン、…）"."""
     lines = []
     for a, b, names in pairs:
         if org_id not in (a, b):
             continue
         other = b if org_id == a else a
-        lines.append(f"{labels[other]}: {len(names)}" + (f" ({', '.join(names)})" if names else ""))
+        lines.append(labelled(labels[other], aside(str(len(names)), join(names, lang), lang), lang))
     return "\n".join(lines)
 
 
@@ -325,17 +352,17 @@ def _cell(
         case "latest_membership":
             return _latest(atlas, org_id, lang)
         case "regions":
-            return ", ".join(atlas.label("regions", r, lang) for r in o.regions)
+            return join((atlas.label("regions", r, lang) for r in o.regions), lang)
         case "relations":
             return relations_text(atlas, org_id, lang, labels)
         case "mission" | "vision" | "goals" | "activities" | "unfccc" | "notes":
             return _texts(atlas, getattr(o, key), lang)
         case "themes":
-            return ", ".join(atlas.label("themes", th, lang) for th in o.themes)
+            return join((atlas.label("themes", th, lang) for th in o.themes), lang)
         case "shared_themes":
-            return ", ".join(atlas.label("themes", th, lang) for th in shared)
+            return join((atlas.label("themes", th, lang) for th in shared), lang)
         case "shared_members":
-            return _shared_members_cell(org_id, pairs, labels)
+            return _shared_members_cell(org_id, pairs, labels, lang)
         case "status":
             return status_text(atlas, org_id, lang)
         case "website":
@@ -395,7 +422,7 @@ def markdown_table(df: pd.DataFrame) -> str:
 def compare_markdown(atlas: Atlas, org_ids: list[str] | tuple[str, ...], lang: str = "ja") -> str:
     """The comparison as a Markdown document: a heading line and a table with N+1 columns."""
     c = compare_table(atlas, org_ids, lang)
-    title = t("page_compare", lang) + ": " + " / ".join(markdown_cell(col) for col in c.columns)
+    title = labelled(t("page_compare", lang), " / ".join(markdown_cell(col) for col in c.columns), lang)
     return f"# {title}\n\n{markdown_table(c)}"
 
 

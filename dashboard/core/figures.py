@@ -27,7 +27,7 @@ from dashboard.core.filters import YEAR_MAX, YEAR_MIN
 from dashboard.core.labels import Box, lanes, place, text_height, text_width, wrap
 from dashboard.core.safety import escape_html
 from dashboard.core.schema import parse_partial_date
-from dashboard.core.text import LANGS, has, pick, t
+from dashboard.core.text import LANGS, aside, date_span, date_text, has, labelled, pick, quoted, t
 
 # 1987–2025 with half a year either side, so a marker on 1987 or 2025 is drawn whole
 X_RANGE = (f"{YEAR_MIN - 1}-07-01", f"{YEAR_MAX + 1}-06-30")
@@ -91,12 +91,12 @@ def row_labels(atlas: Atlas, org_ids: list[str], lang: str) -> dict[str, str]:
     """{org id: label} with short names; a short name used twice gets its id appended."""
     names = {o: short_name(atlas, o, lang) for o in org_ids}
     counts = pd.Series(list(names.values())).value_counts()
-    return {o: (f"{n} ({o})" if counts[n] > 1 else n) for o, n in names.items()}
+    return {o: (aside(n, o, lang) if counts[n] > 1 else n) for o, n in names.items()}
 
 
 def _source_line(atlas: Atlas, source_id: Any, lang: str) -> str:
     sid = nn(source_id)
-    return f"{t('source', lang)}: {escape_html(atlas.source_title(sid))}" if sid else ""
+    return labelled(t("source", lang), escape_html(atlas.source_title(sid)), lang) if sid else ""
 
 
 def _join(lines: list[str]) -> str:
@@ -272,16 +272,15 @@ _LABEL_PRIORITY = {"founding": 0, "office": 1, "rename": 2}
 
 def _event_hover(p: dict[str, Any], atlas: Atlas, lang: str, org_label: str) -> str:
     """Hover text of one event; ``org_label`` is already escaped."""
-    date_text = format_partial_date(p["date"])
-    if p.get("end_date"):
-        date_text += f" – {format_partial_date(p['end_date'])}"
+    end = nn(p.get("end_date"))
+    when = date_span(p["date"], end, lang) if end else date_text(p["date"], lang)
     conflicting = ""
     if p.get("status") == "conflicting":
         conflicting = t("fig_conflicting", lang)
     return _join(
         [
             f"<b>{escape_html(pick(p.get('title_ja'), p.get('title_en'), lang))}</b>",
-            escape_html(date_text),
+            escape_html(when),
             f"{org_label} · {escape_html(atlas.label('event_kinds', p['kind'], lang))}",
             conflicting,
             escape_html(p.get("note")),
@@ -650,10 +649,10 @@ def _membership_hover(r: dict[str, Any], atlas: Atlas, lang: str, org_label: str
     kind = f" {r['member_kind']}" if r.get("member_kind") and lang != "ja" else ""  # English in the data
     return _join(
         [
-            f"<b>{escape_html(org_label)}</b>: {escape_html(qual)}{escape_html(kind)}",
-            f"{written}: “{escape_html(r['value_as_written'])}”",
-            f"{t('as_of', lang)}: {escape_html(format_partial_date(r['as_of']))}",
-            f"{t('fig_status', lang)}: {escape_html(_status_label(r['status'], lang))}",
+            labelled(f"<b>{escape_html(org_label)}</b>", escape_html(qual + kind), lang),
+            labelled(written, quoted(escape_html(r["value_as_written"]), lang), lang),
+            labelled(t("as_of", lang), escape_html(date_text(r["as_of"], lang)), lang),
+            labelled(t("fig_status", lang), escape_html(_status_label(r["status"], lang)), lang),
             escape_html(r.get("note")),
             _source_line(atlas, r["source"], lang),
         ]
@@ -966,7 +965,7 @@ def _add_org_traces(
     for group, rs in groups:
         main = group == "main"
         open_ = "" if main else "-open"
-        trace_name = escape_html(name) + ("" if main else f" ({escape_html(_status_label(group, lang))})")
+        trace_name = aside(escape_html(name), "" if main else escape_html(_status_label(group, lang)), lang)
         shown = [texts[r["id"]][0] if r["id"] in texts else "" for r in rs]
         fig.add_trace(
             go.Scatter(

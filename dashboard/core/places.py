@@ -20,7 +20,8 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from dashboard.core.schema import Member, MemberListRow, Office, Vocabulary, parse_partial_date
+from dashboard.core.schema import Member, MemberListRow, Office, Vocabulary, parse_partial_date, popup_fields
+from dashboard.core.text import localized, second_language, t
 from geocoding.records import city_key, slugify
 
 # Kinds of member that are not the city they sit in: each is a point of its own.
@@ -28,15 +29,17 @@ OWN_PLACE_KINDS = frozenset({"ngo", "association", "institution", "company", "ne
 # Statuses that mean the membership is over (as does an ``until`` date).
 ENDED_STATUSES = frozenset({"former"})
 
+# The office fields the map's popup shows as plain text, marked in the schema (a new one needs no code here).
+POPUP_FIELDS: tuple[str, ...] = popup_fields(Office)
 # The columns of the places table, in order: the one definition (the map, the tables, the briefing
 # pack, the notebook and the benchmarks read these).
-POINT_COLUMNS: tuple[str, ...] = (
+POINT_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys((
     "id", "point_type", "organisation", "organisations", "n_networks",
     "name_en", "name_ja", "names_by", "kind", "member_kind",
-    "address", "address_corrected", "city", "city_ja", "country", "region", "website",
+    "address", "city", "city_ja", "country", "region", "website",
     "lat", "lon", "precision", "provider", "geonameid",
-    "since", "until", "source", "as_of", "note", "memberships",
-)  # fmt: skip
+    "since", "until", "source", "as_of", "note", "memberships", *POPUP_FIELDS,
+)))  # fmt: skip
 POINT_TYPES = ("office", "former-office", "member")
 
 
@@ -168,7 +171,7 @@ def office_points(offices: Iterable[Office], geo: pd.DataFrame, vocabulary: Voca
                 "kind": o.kind,
                 "member_kind": None,
                 "address": o.address,
-                "address_corrected": o.address_corrected,
+                **{f: getattr(o, f) for f in POPUP_FIELDS},
                 "city": o.city,
                 "city_ja": o.city_ja,
                 "country": o.country,
@@ -225,7 +228,7 @@ def member_points(
                 "kind": "member",
                 "member_kind": rec.member_kind,
                 "address": None,
-                "address_corrected": None,
+                **dict.fromkeys(POPUP_FIELDS),
                 "city": rec.city,
                 "city_ja": rec.city_ja,
                 "country": rec.country,
@@ -326,3 +329,16 @@ def memberships_frame(points: pd.DataFrame) -> pd.DataFrame:
         "sources", "note",
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
+
+
+def names_for(row: Any, lang: str) -> tuple[str, str | None]:
+    """A place's name in ``lang`` and in the other language (None when the same), a Japanese name that
+    no source writes (``names_by: atlas``) marked as the atlas's own rendering."""
+    name = localized(row, "name", lang) or str(row["id"])
+    other = localized(row, "name", second_language(lang)) or None
+    ja = row.get("name_ja") if hasattr(row, "get") else row["name_ja"]
+    if row["names_by"] == "atlas" and ja and ja != row["name_en"]:
+        marker = f" ({t('names_by_atlas', lang)})"
+        name = name + marker if name == ja else name
+        other = other + marker if other == ja else other
+    return name, (other if other != name else None)

@@ -18,21 +18,22 @@ from dashboard.core.compare import (
 from dashboard.core.data import Atlas, nn
 from dashboard.core.figures import short_name
 from dashboard.core.filters import Selection
-from dashboard.core.text import date_span, join, localized, pick, precision_label, t
+from dashboard.core.places import names_for
+from dashboard.core.text import aside, count, date_span, date_text, join, localized, pick, precision_label, t
 
 
 def organisations_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
     rows = []
     for _, o in sel.organisations.iterrows():
         place = pick(nn(o["founded_place_ja"]), nn(o["founded_place_en"]), lang)
-        founded = " ".join(p for p in (nn(o["founded"]) or "", place) if p)
+        founded = join((date_text(nn(o["founded"]), lang), place), lang)
         rows.append(
             {
                 t("col_name", lang): pick(o["name_ja"], o["name_en"], lang),
                 t("col_kind", lang): atlas.label("organisation_kinds", o["kind"], lang),
                 t("col_founded", lang): founded,
                 t("col_secretariat", lang): secretariat_text(atlas, o["id"], lang, sources=False),
-                t("col_regions", lang): ", ".join(atlas.label("regions", r, lang) for r in o["regions"]),
+                t("col_regions", lang): join((atlas.label("regions", r, lang) for r in o["regions"]), lang),
                 t("col_latest_members", lang): latest_membership_text(atlas, o["id"], lang),
                 t("col_status", lang): status_text(atlas, o["id"], lang, sources=False),
                 t("col_parent", lang): relations_text(atlas, o["id"], lang, sources=False),
@@ -69,11 +70,12 @@ def _kind_text(atlas: Atlas, point_type: str, kind: str | None, member_kind: str
 
 
 def _networks_text(atlas: Atlas, memberships: tuple, lang: str) -> str:
-    """ "C40 (2006–), ANMC21" — every network of a place, with its dates where known."""
+    """ "C40 (since 2006), ANMC21" / "C40（2006年から）、ANMC21": every network of a place, with its
+    dates where known."""
     out = []
     for m in memberships:
         span = date_span(m.since, m.until, lang)
-        out.append(f"{short_name(atlas, m.organisation, lang)}" + (f" ({span})" if span else ""))
+        out.append(aside(short_name(atlas, m.organisation, lang), span, lang))
     return join(out, lang)
 
 
@@ -90,7 +92,7 @@ def places_table(atlas: Atlas, sel: Selection, lang: str) -> pd.DataFrame:
         sources = [s for m in memberships for s in m.sources] or [p.source]
         rows.append(
             {
-                t("col_name", lang): pick(nn(p.name_ja), nn(p.name_en), lang),
+                t("col_name", lang): names_for(p._asdict(), lang)[0],
                 t("col_networks", lang): _networks_text(atlas, memberships, lang)
                 if memberships
                 else short_name(atlas, p.organisation, lang),
@@ -203,6 +205,19 @@ def disagreements_table(atlas: Atlas, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=[t("field_organisation", lang), t("disagreements", lang), t("source", lang)]
     )
+
+
+def map_caption(points: pd.DataFrame, lang: str) -> str:
+    """What a map of ``points`` shows, in words: "313 places (19 offices, 4 former offices, 290 members),
+    coloured by organisation..." (the map page and the notebook)."""
+    kinds = points["point_type"].value_counts() if not points.empty else pd.Series(dtype=int)
+    parts = [
+        count(name, int(kinds.get(kind, 0)), lang)
+        for name, kind in (("offices", "office"), ("former", "former-office"), ("members", "member"))
+        if kinds.get(kind, 0)
+    ]
+    places = count("places", len(points), lang)
+    return t("map_caption", lang, places=places, parts=t("parts_sep", lang).join(parts))
 
 
 def headline_numbers(atlas: Atlas, sel: Selection, lang: str) -> list[tuple[str, int]]:

@@ -97,6 +97,12 @@ def has(key: str) -> bool:
     return key in CATALOGUES["en"]
 
 
+def count(key: str, n: int, lang: str) -> str:
+    """A number of things in ``lang``: catalogue keys ``count_<key>_one`` and ``count_<key>_other``
+    ("1 place", "3 places"; Japanese writes both the same)."""
+    return t(f"count_{key}_{'one' if n == 1 else 'other'}", lang, n=f"{n:,}")
+
+
 def choose(texts: Mapping[str, Any], lang: str) -> str:
     """The first non-empty text along :func:`fallback_chain` (``{"ja": ..., "en": ...}``), else ''."""
     for candidate in fallback_chain(lang):
@@ -146,17 +152,28 @@ def join(items: Any, lang: str) -> str:
     return t("list_sep", lang).join(str(i) for i in items if i)
 
 
+def _partial_date(value: Any) -> tuple[Any, str] | None:
+    """(first day, precision) of a partial date, or None when there is none (None, NaN, '')."""
+    if value is None or value != value or not str(value).strip():  # None or NaN
+        return None
+    return parse_partial_date(str(value))
+
+
 def date_text(value: Any, lang: str) -> str:
     """A partial date as a reader of ``lang`` writes it, at its real precision ("2010年2月", "2010-02")."""
-    if value is None or value != value or not str(value).strip():  # None or NaN
+    parsed = _partial_date(value)
+    if parsed is None:
         return ""
-    start, precision = parse_partial_date(str(value))
+    start, precision = parsed
     return t(f"date_{precision}", lang, y=start.year, m=start.month, d=start.day, mm=f"{start.month:02d}",
              dd=f"{start.day:02d}")  # fmt: skip
 
 
 def date_span(since: Any, until: Any, lang: str) -> str:
     """A period ("1991〜2010年", "2010年2月から", "since 2010-02"); '' when neither end is known."""
+    a, b = _partial_date(since), _partial_date(until)
+    if a and b and a[1] == b[1] == "year":  # two years: the unit once ("1991〜2010年")
+        return t("span_years", lang, lo=a[0].year, hi=b[0].year)
     start, end = date_text(since, lang), date_text(until, lang)
     if start and end:
         return t("span_both", lang, start=start, end=end)
@@ -165,3 +182,30 @@ def date_span(since: Any, until: Any, lang: str) -> str:
     if end:
         return t("span_to", lang, end=end)
     return ""
+
+
+def as_of(value: Any, lang: str) -> str:
+    """When a figure was true ("as of 2025-09" / "2025年9月時点"); '' when there is no date."""
+    date = date_text(value, lang)
+    return t("as_of_date", lang, date=date) if date else ""
+
+
+def aside(text: str, note: str, lang: str) -> str:
+    """``text`` with ``note`` beside it in brackets ("Active (as of 2025)" / "活動中（2025年時点）");
+    ``text`` alone when ``note`` is empty. Escape both first if the result goes into HTML."""
+    return t("aside", lang, text=text, note=note) if note else text
+
+
+def labelled(label: str, value: str, lang: str) -> str:
+    """A label and its value ("Source: …" / "出典：…")."""
+    return t("label_value", lang, label=label, value=value)
+
+
+def quoted(text: str, lang: str) -> str:
+    """Text quoted as written ("“…”" / "「…」")."""
+    return t("quoted", lang, text=text)
+
+
+def clauses(parts: Any, lang: str) -> str:
+    """The non-empty clauses of one note ("as of 2025; as written: …" / "2025年時点、出典の表記：…")."""
+    return t("detail_sep", lang).join(str(p) for p in parts if p)

@@ -60,7 +60,7 @@ from dashboard.core.tables import (
     several_networks_table,
     sources_table,
 )
-from dashboard.core.text import DEFAULT_LANG, LANGS, join, pick, t
+from dashboard.core.text import DEFAULT_LANG, LANGS, date_text, join, labelled, pick, t
 
 MAX_COMPARE_COLUMNS = 4
 TEMPLATE = "briefing.html.j2"
@@ -93,6 +93,11 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["lines"] = lambda value: Markup(html_lines(value))  # escaped, line breaks kept
     return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of ``dashboard/outputs/templates`` with the pack's environment (autoescape on)."""
+    return _environment().get_template(name).render(**context)
 
 
 def html_table(df: pd.DataFrame, *, links: Iterable[str] = ()) -> str:
@@ -219,6 +224,7 @@ def briefing_html(
     lang = lang if lang in LANGS else f.lang
     lang = lang if lang in LANGS else DEFAULT_LANG
     labels = {key: _lab(key, lang) for key in LABEL_KEYS}
+    generated = (today or date.today()).isoformat()
     labels.update(
         map=t("page_map", lang),
         timeline=t("page_timeline", lang),
@@ -237,7 +243,9 @@ def briefing_html(
         "css": Markup(style_code((paths.TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8"))),
         "title": f"{t('app_title', lang)} — {_lab('briefing', lang)}",
         "subtitle": t("app_subtitle", lang),
-        "generated": (today or date.today()).isoformat(),
+        "generated": generated,
+        "generated_label": labelled(_lab("generated", lang), "", lang),  # "Generated on: " / "作成日："
+        "generated_text": date_text(generated, lang),
         "labels": labels,
         "filters": filters_in_words(atlas, f, lang),
         "numbers": headline_numbers(atlas, sel, lang),
@@ -354,17 +362,16 @@ def scenes_html(
     labels = {k: t(k, lang) for k in keys}
     labels.update({k: _lab(k, lang) for k in ("in_words", "map_note", "no_points", "scenes_pack", "footer")})
     directory = paths.TEMPLATES_DIR
-    return (
-        _environment()
-        .get_template(SCENES_TEMPLATE)
-        .render(
-            lang=lang,
-            title=f"{t('app_title', lang)} — {_lab('scenes_pack', lang)}",
-            generated=(today or date.today()).isoformat(),
-            labels=labels,
-            scenes=items,
-            chart=SCENE_CHART,
-            css=Markup(style_code((directory / SCENES_STYLESHEET).read_text(encoding="utf-8"))),
-            js=Markup(script_code((directory / SCENES_SCRIPT).read_text(encoding="utf-8"))),
-        )
+    generated = (today or date.today()).isoformat()
+    return render_template(
+        SCENES_TEMPLATE,
+        lang=lang,
+        title=f"{t('app_title', lang)} — {_lab('scenes_pack', lang)}",
+        generated=generated,
+        generated_text=date_text(generated, lang),
+        labels=labels,
+        scenes=items,
+        chart=SCENE_CHART,
+        css=Markup(style_code((directory / SCENES_STYLESHEET).read_text(encoding="utf-8"))),
+        js=Markup(script_code((directory / SCENES_SCRIPT).read_text(encoding="utf-8"))),
     )

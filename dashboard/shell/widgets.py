@@ -7,15 +7,15 @@ import streamlit as st
 
 from dashboard.core.data import Atlas, Problem, nn
 from dashboard.core.figures import short_name
+from dashboard.core.places import names_for
 from dashboard.core.safety import csv_bytes, escape_markdown, safe_url
 from dashboard.core.text import (
+    as_of,
+    aside,
     date_span,
-    date_text,
     join,
-    localized,
     pick,
     precision_label,
-    second_language,
     t,
 )
 
@@ -77,10 +77,9 @@ def table_expander(label: str, build, file_name: str, lang: str, key: str) -> No
 def point_details(row, atlas: Atlas, lang: str) -> None:
     """The clicked place's details beside the map: its names, every network it belongs to (with dates
     and sources), its kind, address, place, period and source. Every value shown as literal text."""
-    name = localized(row, "name", lang)
-    other = localized(row, "name", second_language(lang))
+    name, other = names_for(row, lang)
     st.markdown(f"**{escape_markdown(name)}**")
-    if other and other != name:
+    if other:
         st.text(other)
     memberships = row.get("memberships") or ()
     if memberships:
@@ -90,9 +89,7 @@ def point_details(row, atlas: Atlas, lang: str) -> None:
             parts.append(date_span(m.since, m.until, lang))
             if m.status and m.status != "active":
                 parts.append(atlas.label("member_statuses", m.status, lang))
-            sources = "; ".join(atlas.source_title(s) for s in m.sources)
-            if m.as_of:
-                sources += f" ({t('as_of_date', lang, date=date_text(m.as_of, lang))})"
+            sources = aside("; ".join(atlas.source_title(s) for s in m.sources), as_of(m.as_of, lang), lang)
             st.text(" · ".join(p for p in parts if p))
             st.caption(sources)
     else:
@@ -108,9 +105,7 @@ def point_details(row, atlas: Atlas, lang: str) -> None:
         ("field_precision", precision_label(nn(row.get("precision")), lang)),
     ]
     if not memberships and nn(row.get("source")):
-        as_of = nn(row.get("as_of"))
-        when = f" ({t('as_of_date', lang, date=date_text(as_of, lang))})" if as_of else ""
-        source = atlas.source_title(row["source"]) + when
+        source = aside(atlas.source_title(row["source"]), as_of(nn(row.get("as_of")), lang), lang)
         fields.append(("field_source", source))
     for key, value in fields:
         if value:

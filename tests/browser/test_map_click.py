@@ -13,11 +13,11 @@ pytestmark = pytest.mark.browser
 
 
 def test_clicking_a_marker_shows_its_details(server, browsed):
-    sel = select(load_atlas(), Filters(regions=("oceania",), organisations=("iclei",)))
-    assert len(sel.points) == 1  # ICLEI's Oceania Secretariat in Melbourne
+    sel = select(load_atlas(), Filters(regions=("north-america",), organisations=("can",)))
+    assert len(sel.points) == 1  # CAN International's former secretariat in Washington DC
     office = sel.points.iloc[0]
     page = browsed.page
-    goto(page, server, "/map?region=oceania&org=iclei&lang=en")
+    goto(page, server, "/map?region=north-america&org=can&lang=en")
     frame = map_frame(page)
     settled_map_state(frame, expected=1)
     # the map reported it is drawn and the app drew its filters (map first): the page is still now

@@ -89,13 +89,6 @@
     return out;
   }
 
-  /* A date with its label: the label's "{date}" filled in (word order differs by language), or the
-     label before the date. Escaped. */
-  function asOfText(label, date) {
-    if (label.indexOf("{date}") >= 0) { return esc(label).replace("{date}", esc(date)); }
-    return esc(label) + (label ? " " : "") + esc(date);
-  }
-
   function dates(since, until) {
     const a = present(since) ? esc(since) : "";
     const b = present(until) ? esc(until) : "";
@@ -641,8 +634,15 @@
     return h + (line ? "<br>" + line : "");
   }
 
+  /* A source (already escaped) with its as-of date, as the popup row's template says in the page's
+     language ("{text} (as of {date})", "{text}（{date}時点）"); one pass, so a "{date}" in the
+     source's title stays as written. */
+  function withAsOf(template, sourceHtml, date) {
+    const values = { text: sourceHtml, date: esc(date) };
+    return esc(template || "{text} ({date})").replace(/\{(text|date)\}/g, function (_m, k) { return values[k]; });
+  }
+
   function membershipsHtml(list, row) {
-    const asOf = row.as_of_label || S.labels.as_of || "";  /* "as of {date}" / "{date}時点" */
     let h = "<ul class=\"atlas-memberships\">";
     for (let j = 0; j < list.length; j++) {
       const m = list[j];
@@ -659,9 +659,8 @@
         parts.push("<span class=\"atlas-status\">" + esc(S.labels["status_" + m.status] || m.status) + "</span>");
       }
       if (present(m.source)) {
-        let src = "<span class=\"atlas-source\">" + esc(m.source);
-        if (present(m.as_of)) { src += " (" + asOfText(asOf, m.as_of) + ")"; }
-        parts.push(src + "</span>");
+        const src = present(m.as_of) ? withAsOf(row.as_of_template, esc(m.source), m.as_of) : esc(m.source);
+        parts.push("<span class=\"atlas-source\">" + src + "</span>");
       }
       h += "<li>" + parts.join(" \u00b7 ") + "</li>";
     }
@@ -695,12 +694,8 @@
         return esc(shown);
       }
       case "source": {
-        let h = esc(v);
         const asOf = row.as_of && S.cols[row.as_of] ? S.cols[row.as_of][i] : null;
-        if (present(asOf)) {
-          h += " (" + asOfText(row.as_of_label || "", asOf) + ")";
-        }
-        return h;
+        return present(asOf) ? withAsOf(row.as_of_template, esc(v), asOf) : esc(v);
       }
       default:
         return esc(v);

@@ -31,7 +31,8 @@ with stage.main_visual():
     st.subheader(t("organisations_table", lang))
     table = state.organisations_table(ctx)
     fit = stage.visual_height(present)  # on a projector: the table fills the screen under the numbers
-    st.dataframe(table, hide_index=True, width="stretch", height=max(200, fit - 190) if fit else "auto")
+    with stage.filler():
+        st.dataframe(table, hide_index=True, width="stretch", height=fit or "auto")
 widgets.csv_download(table, "organisations.csv", lang, key="dl_orgs")
 
 

@@ -90,8 +90,8 @@ def _on_stage() -> None:
         }
     if isinstance(value.get("go"), int):
         go_to_scene(value["go"])
-    if "notes" in value:
-        st.session_state["notes_open"] = bool(value["notes"])
+    if value.get("notes") == "toggle":
+        toggle_notes()
 
 
 def stage(present: bool, scene_id: str | None, slot) -> None:
@@ -128,7 +128,7 @@ def visual_height(present: bool) -> int | None:
     if not present:
         return None
     v = _viewport(True)
-    return max(320, v["height"] - (v["top"] or DEFAULT_PRESENT["top"]) - BOTTOM_GAP)
+    return max(160, v["height"] - (v["top"] or DEFAULT_PRESENT["top"]) - BOTTOM_GAP)
 
 
 def chart_space(ctx: state.Context) -> Space:
@@ -143,12 +143,25 @@ def chart_space(ctx: state.Context) -> Space:
 
 
 def map_height(ctx: state.Context) -> int:
-    return visual_height(True) if ctx.filters.present else 640
+    """The map's height: in presentation mode the screen below the title; else 640 px, or less on a
+    short screen (a phone: the whole map, its legend and buttons, on the screen at once)."""
+    if ctx.filters.present:
+        return visual_height(True)
+    seen = st.session_state.get("_viewport") or {}
+    if seen.get("height") and seen.get("top"):
+        return int(max(320, min(640, seen["height"] - seen["top"] - BOTTOM_GAP)))
+    return 640
 
 
 def main_visual():
     """The container every page puts its main visual in (measured by the stage, fitted by the tests)."""
     return st.container(key=MAIN_VISUAL)
+
+
+def filler():
+    """Inside the main visual, the part that takes the rest of the screen (its height:
+    :func:`visual_height`), when something stands above it (the overview's numbers)."""
+    return st.container(key="fill")
 
 
 # ---------------------------------------------------------------------------------- the title bar
@@ -180,7 +193,8 @@ def title_bar(ctx: state.Context, title: str) -> None:
                 if i >= 0
                 else t("scene_counter_none", lang, total=total)
             )
-            st.markdown(escape_markdown(counter), width="content")
+            with st.container(key="scene-counter", width="content"):
+                st.markdown(escape_markdown(counter))
             st.button(
                 t("scene_next", lang),
                 icon=":material/chevron_right:",

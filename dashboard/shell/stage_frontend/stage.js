@@ -4,7 +4,9 @@
  * served by the app itself, so the app's page is the same origin: the script listens for keys on
  * that page and on the same-origin frames in it (the map), and measures where the page's main
  * visual (.st-key-main-visual) starts and how wide it is. It tells the app through Streamlit's
- * component protocol (a "streamlit:setComponentValue" message); the app does the rest.
+ * component protocol (a "streamlit:setComponentValue" message); the app does the rest. Where a page
+ * marks the part that fills the rest of the screen (.st-key-fill, a table under a row of numbers),
+ * the top measured is that part's.
  *
  * Keys (only while the app asks for them: presentation mode with scenes):
  *   Right, Down, Page Down   next scene        (a presenter's clicker sends Page Down or Right)
@@ -26,6 +28,7 @@
     "[role='radiogroup'], [role='tab'], [role='menu'], [role='menuitem'], [role='grid'], " +
     "[role='spinbutton'], [role='textbox'], [data-testid='stDataFrame']";
   const VISUAL = ".st-key-main-visual";
+  const FILL = ".st-key-fill"; // a part of the main visual that takes the rest of the screen (a table)
 
   let args = null;
   let pending = null; // the scene asked for and not yet shown (several quick presses add up)
@@ -65,13 +68,14 @@
     if (!host) { return null; }
     const win = window.parent;
     const visual = host.querySelector(VISUAL);
+    const fill = host.querySelector(FILL) || visual; // what fills the rest of the screen
     const main = host.querySelector("[data-testid='stMainBlockContainer']");
     const box = visual || main;
     const width = box ? box.clientWidth : win.innerWidth;
     return {
       width: Math.round(width / 4) * 4,
       height: Math.round(win.innerHeight / 4) * 4,
-      top: visual ? Math.round(documentTop(visual)) : null
+      top: fill ? Math.round(documentTop(fill)) : null
     };
   }
 
@@ -121,7 +125,7 @@
     if (target && target.closest && target.closest(OWN_KEYS)) { return; }
     if (k === "n" || k === "N") {
       e.preventDefault();
-      send({notes: !args.notes});
+      send({notes: "toggle"}); // the app flips it: right even while its last answer is on the way
       return;
     }
     let delta = 0;

@@ -47,7 +47,7 @@ if atlas is None:
     st.stop()
 
 filters = state.current_filters(atlas)
-widgets.show_data_errors(problems, filters.lang, fatal=False)
+widgets.show_data_errors(problems, filters.lang, fatal=False, compact=filters.present)
 state.build_context(atlas, filters)
 lang = filters.lang
 pages = {

@@ -20,14 +20,24 @@ from dashboard.core.text import (
 )
 
 
-def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
-    """Name every data error on the page (as plain text), never a traceback."""
+def show_data_errors(problems: list[Problem], lang: str, fatal: bool, compact: bool = False) -> None:
+    """Name every data error on the page (as plain text), never a traceback. ``compact`` (presentation
+    mode): one line, the list behind a button, so the scenes keep the screen."""
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         return
-    st.error(t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors)))
+    listed = "\n".join(f"- {p}" for p in errors)
+    title = t("data_error_title" if fatal else "data_error_partial", lang, n=len(errors))
+    if compact and not fatal:
+        with st.container(key="data-problems", horizontal=True, vertical_alignment="center"):
+            st.error(title, icon=":material/error:", width="stretch")
+            with st.popover(t("data_error_show", lang), icon=":material/list:"):
+                st.markdown(t("data_error_fix", lang))
+                st.code(listed, language=None)
+        return
+    st.error(title)
     with st.expander(t("data_error_fix", lang), expanded=fatal):
-        st.code("\n".join(f"- {p}" for p in errors), language=None)
+        st.code(listed, language=None)
 
 
 # Plotly's own toolbar stays on, with its PNG export sized for slides.

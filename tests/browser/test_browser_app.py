@@ -7,7 +7,6 @@ from the page itself, so a page that drops or duplicates points fails.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -19,15 +18,18 @@ from dashboard.core.filters import Filters, select
 from dashboard.core.text import t
 from tests.browser.pageutil import (
     FILTERS_FALLBACK_S,
+    PAGES,
     chips,
     choose,
     current_url,
     goto,
+    heading,
     map_frame,
     map_state,
     multiselect_chips,
     plotly_state,
     poll,
+    query,
     rounded,
     settled_map_state,
     sidebar,
@@ -37,15 +39,6 @@ from tests.browser.pageutil import (
 
 pytestmark = pytest.mark.browser
 
-PAGES = {  # url path -> interface key of the page's heading
-    "": "app_title",
-    "map": "page_map",
-    "timeline": "page_timeline",
-    "membership": "page_membership",
-    "compare": "page_compare",
-    "sources": "page_sources",
-}
-
 
 @pytest.fixture(scope="module")
 def atlas():
@@ -54,14 +47,6 @@ def atlas():
 
 def expected_points(atlas, **filters):
     return select(atlas, Filters(**filters)).points
-
-
-def heading(page) -> str:
-    return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(current_url(page)).query).items()}
 
 
 # ---------------------------------------------------------------------------------- every page

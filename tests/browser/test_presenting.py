@@ -22,7 +22,8 @@ import pytest
 
 from dashboard.core import paths
 from dashboard.core.data import load_atlas, load_atlas_partial
-from dashboard.core.filters import scene_filters, select
+from dashboard.core.describe import map_summary, membership_summary, timeline_summary
+from dashboard.core.filters import Filters, scene_filters, select
 from dashboard.core.text import pick, t
 from tests.browser.layout import (
     PHONE,
@@ -40,6 +41,11 @@ from tests.test_load import serve
 
 pytestmark = pytest.mark.browser
 
+IN_WORDS = {  # page -> what says its main visual in words, the table of its data
+    "map": (map_summary, "places_table"),
+    "timeline": (timeline_summary, "events_table"),
+    "membership": (lambda sel, a, lang: membership_summary(sel.membership, a, lang), "membership_table"),
+}
 # how much of a projector's screen the main visual covers at least (the comparison's columns are as
 # tall as their texts; every other visual is laid out for the screen)
 COVERS = {"compare": 0.3}
@@ -95,6 +101,12 @@ def test_every_page_fits_reads_and_passes_axe(server, new_browsed, atlas, size, 
     screenshot(page, size, f"{path or 'overview'}-{lang}")
 
     assert heading(page) == t(PAGES[path], lang)
+    if path in IN_WORDS:  # the chart or the map in words under it, and its data one click away
+        describe, table = IN_WORDS[path]
+        words = describe(select(atlas, Filters(lang=lang)), atlas, lang)
+        captions = page.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+        assert words in [c.strip() for c in captions]
+        assert page.locator('[data-testid="stExpander"] summary').filter(has_text=t(table, lang)).count() == 1
     assert overlapping_text(page) == []
     assert axe_violations(page) == []
     assert box is not None

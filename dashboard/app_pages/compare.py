@@ -40,11 +40,17 @@ def columns(cmp, picked: list[str], keys: tuple[str, ...] | None, prefix: str = 
             for org_id, col, value in zip(picked, cols[1:], row.values, strict=True):
                 if row.key == "themes" and cmp.themes.get(org_id):
                     # shared themes highlighted; every label escaped, only the highlight is markup
-                    labels = (
-                        f":green-background[**{escape_markdown(x)}**]" if shared else escape_markdown(x)
-                        for _, x, shared in cmp.themes[org_id]
+                    col.markdown(
+                        join(
+                            (
+                                f":green-background[**{escape_markdown(x)}**]"
+                                if shared
+                                else escape_markdown(x)
+                                for _, x, shared in cmp.themes[org_id]
+                            ),
+                            lang,
+                        )
                     )
-                    col.markdown(join(labels, lang))
                 else:
                     col.markdown(markdown_lines(value))
 

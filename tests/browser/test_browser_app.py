@@ -16,6 +16,7 @@ from dashboard.core.data import load_atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import Filters, select
 from dashboard.core.text import t
+from tests.browser.layout import settle
 from tests.browser.pageutil import (
     FILTERS_FALLBACK_S,
     PAGES,
@@ -207,6 +208,7 @@ def build(chart: str, atlas):
 
 def _hover_a_point(page) -> str:
     """Hover the first drawn marker of the first chart with the mouse; the hover label's text."""
+    settle(page)  # the chart redrawn for the measured screen (a redraw would drop the hover label)
     point = page.locator(".js-plotly-plot .scatterlayer .trace .points path").first
     point.scroll_into_view_if_needed()
     box = point.bounding_box()

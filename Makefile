@@ -6,7 +6,7 @@ PORT   ?= 8501
 # this machine only; ADDRESS=0.0.0.0 shares the dashboard on the network
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run serve test install install-test lock check-locks browser nginx lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest clean
+.PHONY: run serve site test install install-test lock check-locks browser nginx wrk lint lint-js format validate geocode geocode-offline export notebook notebook-html bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,21 @@ serve: install nginx
 	$(BIN)/python -c "from dashboard.atlasmap.assets import ensure_static_assets; ensure_static_assets()"
 	$(BIN)/python deploy/serve.py --replicas $(REPLICAS) --port $(PORT) --address $(ADDRESS) --nginx $(NGINX)
 
+## The static site: the whole atlas as HTML pages in site/ for any web server or CDN (no Python running)
+site: install
+	$(BIN)/python -m dashboard validate || echo "The data has problems (listed above); the site leaves those rows out."
+	$(BIN)/python -m dashboard site --out site
+
+## Debian's wrk, for the static site's requests per second in `make loadtest` (apt-get, only when
+## missing; without it a bounded Python client measures, and says so)
+WRK ?= /usr/bin/wrk
+wrk:
+	@if [ ! -x $(WRK) ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q wrk \
+	  || echo "Could not install wrk with apt-get: the site's figure will come from a Python client"; \
+	fi
+
 ## The whole suite, browser tests included
 test: check-locks install-test browser nginx lint-js
 	$(BIN)/ruff check .
@@ -134,7 +149,11 @@ notebook-html: install $(VENV)/.installed-notebook
 bench: install-test browser
 	$(BIN)/python -m bench
 
-loadtest: install-test browser
+## The full load tests (about 25 minutes): the briefing room (50 attendees within 10 s, 2 replicas behind
+## nginx, a replica killed mid-test), 15 minutes of sessions opening and closing, the static site under
+## wrk: figures in bench/LOADTEST.md; then 20 browser sessions for 60 s against one server
+loadtest: install-test browser nginx wrk
+	$(BIN)/python -m bench.load
 	ATLAS_LOADTEST=full $(BIN)/python -m pytest -m load -p no:randomly tests/test_load.py
 
 clean:

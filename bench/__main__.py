@@ -1,5 +1,5 @@
-"""``python -m bench [--quick] [--only map_page,filter,scale,geocoding,memory]``: run the benchmarks,
-write bench/results.json and bench/RESULTS.md, and print the table."""
+"""``python -m bench [--quick] [--only map_page,session,filter,scale,member_list,geocoding,memory]``: run
+the benchmarks, write bench/results.json and bench/RESULTS.md, and print the table."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bench._server import CHROMIUM, chromium, streamlit_server
 from bench.report import markdown
 
 HERE = Path(__file__).resolve().parent
-FIGURES = ("map_page", "filter", "scale", "geocoding", "memory")
+FIGURES = ("map_page", "session", "filter", "scale", "member_list", "geocoding", "memory")
 
 
 def _version(dist: str) -> str | None:
@@ -53,10 +53,11 @@ def machine() -> dict[str, Any]:
         "machine": {
             "cpu": cpu,
             "cores": os.cpu_count(),
+            "nproc": len(os.sched_getaffinity(0)),
             "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "os": platform.platform(),
             "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-            "note": "2 cores shared with other work (test runs of other developers) during the run",
+            "note": "Shared with other work (other developers' test runs) during the run",
         },
         "versions": {
             "python": platform.python_version(),
@@ -79,7 +80,7 @@ def machine() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="fewer repeats; no 100,000-point browser run")
+    p.add_argument("--quick", action="store_true", help="fewer repeats (a few minutes instead of ~15)")
     p.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated subset of {','.join(FIGURES)}")
     p.add_argument("--out", default=str(HERE), help="folder for results.json and RESULTS.md")
     args = p.parse_args(argv)
@@ -97,14 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "mode": "quick" if args.quick else "full",
-        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "command": "python -m bench"
+        + (" --quick" if args.quick else "")
+        + (f" --only {','.join(only)}" if tuple(only) != FIGURES else ""),
         **machine(),
         "figures": {},
     }
     t_all = time.perf_counter()
     for name in only:
-        log(f"[{name}]")
+        log(f"[{name}] load average {os.getloadavg()[0]:.2f}")
         t0 = time.perf_counter()
+        load0 = round(os.getloadavg()[0], 2)
         try:
             mod = importlib.import_module(f"bench.fig_{name}")
             results["figures"][name] = mod.run(ctx)
@@ -112,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             results["figures"][name] = {"error": f"{type(exc).__name__}: {exc}"}
         results["figures"][name]["wall_s"] = round(time.perf_counter() - t0, 1)
+        results["figures"][name]["load_average"] = [load0, round(os.getloadavg()[0], 2)]
     results["total_s"] = round(time.perf_counter() - t_all, 1)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = Path(args.out)

@@ -42,6 +42,18 @@ def free_port() -> int:
 SERVER_ERROR = ("Traceback", "Error", "Exception")
 
 
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if it has not ended after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 @dataclass
 class Server:
     proc: subprocess.Popen
@@ -120,12 +132,7 @@ def streamlit_server(
             time.sleep(0.2)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 @contextlib.contextmanager

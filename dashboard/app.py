@@ -41,6 +41,7 @@ PAGES = [
 # the stage's hidden frame (presenter's keys, screen size): made first, so it keeps its place
 stage_slot = st.empty()
 atlas, problems = state.load()
+state.freeze_startup_heap()  # once per process: later runs' garbage collection skips what is loaded now
 lang = st.session_state.get("lang") or language_from_link(st.query_params.get("lang"))
 if atlas is None:
     widgets.show_data_errors(problems, lang, fatal=True)

@@ -8,7 +8,9 @@
   with a configuration made from ``deploy/nginx.conf.template`` in the run folder, which also holds
   its pid file, logs and temporary files: nothing outside it is written. Websockets are proxied;
   a cookie pins a browser to one replica (see the template).
-* Every ``--interval`` seconds each replica's ``/_stcore/health`` is asked. A replica that stops
+* Every ``--interval`` seconds each replica's ``/_stcore/health`` is asked (an answer may take up to
+  ``--health-timeout`` seconds: a replica busy with a room opening the link at once is slow, not dead).
+  A replica that stops
   answering (``--fails`` times in a row) or whose process ended is taken out of nginx (the
   configuration marks it ``down`` and nginx reloads); a replica whose process ended is started again
   (after ``--restart-delay`` seconds, doubling up to a minute while it keeps failing), and so is one
@@ -115,6 +117,29 @@ def render(template: str, **fields: str) -> str:
     return out
 
 
+def worker_user_line() -> str:
+    """nginx's ``user`` line: as root, the workers drop to an unprivileged user (nginx refuses to guess
+    a group here); otherwise they run as this user."""
+    if os.geteuid() != 0:
+        return "# not root: the workers run as this user"
+    for name in ("www-data", "nobody"):
+        with contextlib.suppress(KeyError):
+            user = pwd.getpwnam(name)
+            return f"user {name} {grp.getgrgid(user.pw_gid).gr_name};"
+    return "user nobody nogroup;"
+
+
+def hidden_from_workers(path: Path) -> Path | None:
+    """As root, the first folder on the way to ``path`` that other users (nginx's workers) may not enter."""
+    if os.geteuid() != 0:
+        return None
+    path = Path(path).resolve()
+    for folder in [path, *path.parents][::-1]:
+        if not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
 @dataclass
 class Replica:
     index: int
@@ -155,6 +180,7 @@ class Supervisor:
     fails: int = 3
     restart_delay: float = 1.0
     hung_after: float = 60.0
+    health_timeout: float = 5.0
     startup_timeout: float = 180.0
     extra_args: list[str] = field(default_factory=list)
     _replicas: list[Replica] = field(default_factory=list)
@@ -162,6 +188,7 @@ class Supervisor:
     _stop: threading.Event = field(default_factory=threading.Event)
     _signal: str | None = None
     _reloads: int = 0
+    _failing_open: bool = False
 
     # ------------------------------------------------------------------------------ replicas
     def _start_replica(self, r: Replica) -> None:
@@ -208,15 +235,6 @@ class Supervisor:
             proc.wait(5)
 
     # ------------------------------------------------------------------------------ nginx
-    def _user_line(self) -> str:
-        if os.geteuid() != 0:
-            return "# not root: the workers run as this user"
-        # as root, the workers drop to an unprivileged user (nginx refuses to guess a group here)
-        for name in ("www-data", "nobody"):
-            with contextlib.suppress(KeyError):
-                user = pwd.getpwnam(name)
-                return f"user {name} {grp.getgrgid(user.pw_gid).gr_name};"
-        return "user nobody nogroup;"
 
     def config_text(self) -> str:
         servers = []
@@ -226,7 +244,7 @@ class Supervisor:
         host = f"[{self.address}]" if ":" in self.address else self.address
         return render(
             TEMPLATE.read_text(encoding="utf-8"),
-            user=self._user_line(),
+            user=worker_user_line(),
             run_dir=str(self.run_dir),
             listen=f"{host}:{self.port}",
             servers="\n".join(servers),
@@ -313,12 +331,11 @@ class Supervisor:
         """One round of health checks: (did the rotation change, did any state change)."""
         now = time.monotonic()
         alive = [r for r in self._replicas if r.proc is not None and r.proc.poll() is None]
-        timeout = min(2.0, self.interval * 2)
+        timeout = self.health_timeout
         checks = pool.map(lambda r: healthy(r.port, timeout), alive)
         answers = {r.index: ok for r, ok in zip(alive, checks, strict=True)}
-        changed = touched = False
+        before = {r.index: (r.state, r.in_rotation, r.port) for r in self._replicas}
         for r in self._replicas:
-            before = (r.state, r.in_rotation, r.port)
             if r.proc is not None and r.proc.poll() is not None:
                 if r.state != "dead":
                     code = r.proc.returncode
@@ -341,13 +358,28 @@ class Supervisor:
                 r.unhealthy_since = None
             elif r.state != "starting":
                 r.failures += 1
-                if r.failures >= self.fails and r.in_rotation:
+                if r.failures >= self.fails and r.state != "unhealthy":
                     log(f"replica {r.index}: not answering on /_stcore/health ({r.failures} times)")
                     r.state, r.in_rotation, r.healthy_since = "unhealthy", False, None
                     r.unhealthy_since = now
-            changed |= before[1] != r.in_rotation
-            touched |= before != (r.state, r.in_rotation, r.port)
-        return changed, touched
+        # Fail open: when no replica answers in time but some are running (a room opening the link at
+        # once keeps them all busy), taking them all out would answer everyone with 502: those stay in,
+        # until one answers again. A replica whose process ended is out either way.
+        slow = [
+            r
+            for r in self._replicas
+            if r.state == "unhealthy" and r.proc is not None and r.proc.poll() is None
+        ]
+        fail_open = bool(slow) and not any(r.state == "healthy" for r in self._replicas)
+        for r in slow:
+            r.in_rotation = fail_open
+        if fail_open and not self._failing_open:
+            log(f"no replica answers in time: replicas {[r.index for r in slow]} stay in rotation while "
+                "they are running (a slow answer beats none)")  # fmt: skip
+        self._failing_open = fail_open
+        after = {r.index: (r.state, r.in_rotation, r.port) for r in self._replicas}
+        changed = any(before[i][1] != after[i][1] for i in after)
+        return changed, before != after
 
     # ------------------------------------------------------------------------------ run / stop
     def _on_signal(self, signum: int, _frame) -> None:
@@ -360,6 +392,12 @@ class Supervisor:
         for sub in ("logs", "tmp"):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
         self.run_dir.chmod(0o755)  # nginx's workers (another user when run as root) reach tmp/
+        hidden = hidden_from_workers(self.run_dir)
+        if hidden:
+            log(f"nginx's workers run as another user and cannot enter {hidden}, so they could not keep "
+                f"their cached and temporary files in {self.run_dir}/tmp: choose a --run-dir whose every "
+                "parent folder others may enter (the default, a new folder in /tmp, is)")  # fmt: skip
+            return 2
         if listening(self.port, self._probe_host()):
             log(f"port {self.port} on {self.address} is already in use: choose another with PORT=")
             return 2
@@ -441,6 +479,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nginx", default="/usr/sbin/nginx", help="the nginx binary")
     p.add_argument("--run-dir", type=Path, help="config, logs, pid file (default: a new temporary folder)")
     p.add_argument("--interval", type=float, default=1.0, help="seconds between health checks")
+    p.add_argument(
+        "--health-timeout",
+        type=float,
+        default=5.0,
+        help="seconds a replica may take to answer one (default 5)",
+    )
     p.add_argument("--fails", type=int, default=3, help="failed checks in a row that take a replica out")
     p.add_argument("--restart-delay", type=float, default=1.0, help="seconds before a dead replica restarts")
     p.add_argument(
@@ -472,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         fails=args.fails,
         restart_delay=args.restart_delay,
         hung_after=args.hung_after,
+        health_timeout=args.health_timeout,
         startup_timeout=args.startup_timeout,
     )
     code = sup.run()

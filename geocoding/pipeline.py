@@ -388,7 +388,9 @@ class Pipeline:
             entry.place,
         ):
             return cached  # unchanged: keep its date
-        return self.cache.put("gazetteer", key, entry)
+        # found again in microseconds if a run is cut short: written with the next online answer or at
+        # the end of the run, not once per row (Cache.flush)
+        return self.cache.put("gazetteer", key, entry, save=False)
 
     def _why_not(self, target: Target, city: City | None, outcome: Outcome) -> str:
         parts = []
@@ -436,6 +438,7 @@ class Pipeline:
                 outcome.row = dict(previous[target.id])
                 outcome.kept_previous = True
             report.outcomes.append(outcome)
+        self.cache.flush()
         report.notes.extend(self.notes)
         return report
 

@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 EARLIEST_YEAR = 1980  # data about the networks starts in the 1980s
-LATEST_YEAR = 2026  # today's year: nothing is dated in the future
+LATEST_YEAR = max(2026, dt.date.today().year)  # today's year: nothing is dated in the future
 
 # How precise a coordinate is, best first (``precision`` in geocoded.csv, member lists, overrides).
 Precision = Literal["address", "street", "postcode", "city", "country"]
@@ -26,11 +26,11 @@ Provider = Literal["nominatim", "gazetteer", "manual"]
 DatePrecision = Literal["year", "month", "day"]
 
 
-def parse_partial_date(value: str) -> tuple[dt.date, DatePrecision]:
+def parse_partial_date(value: str, *, bounded: bool = True) -> tuple[dt.date, DatePrecision]:
     """Parse ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` into (first day covered, precision).
 
     Raises ValueError with a message fit for a user when the text is not such a date,
-    is not a real calendar date, or lies outside EARLIEST_YEAR..LATEST_YEAR.
+    is not a real calendar date, or (``bounded``, for data) lies outside EARLIEST_YEAR..LATEST_YEAR.
     """
     m = _PARTIAL_DATE.match(value.strip()) if isinstance(value, str) else None
     if not m:
@@ -40,7 +40,7 @@ def parse_partial_date(value: str) -> tuple[dt.date, DatePrecision]:
         start = dt.date(year, month, day)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a real date ({exc})") from None
-    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+    if bounded and not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise ValueError(f"{value!r} lies outside {EARLIEST_YEAR}-{LATEST_YEAR}")
     precision: DatePrecision = "day" if m[3] else "month" if m[2] else "year"
     return start, precision

@@ -183,6 +183,26 @@ def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(
     assert at.get("component_instance")[0].proto.json_args == map_args  # the frame keeps its layers
 
 
+def test_a_member_list_dropped_into_the_data_folder_shows_without_a_restart(tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    shutil.copytree(MINIMAL, folder)
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
+    at = run({"lang": "en"}, page="map")
+    assert "3 places (2 offices, 1 member)" in texts(at)
+    lists = folder / paths.MEMBER_LISTS
+    lists.mkdir()
+    header = "organisation,city,country,latitude,longitude,precision,since,until,as_of,source,note"
+    (lists / "net-2026.csv").write_text(
+        header + "\nnet,Sapporo,JP,43.0621,141.3544,city,2020,,2026-01,src-b,\n", encoding="utf-8"
+    )
+    at.run()  # the next run of any session (no file of the fixed set changed, no restart)
+    assert not at.exception, [e.value for e in at.exception]
+    assert "4 places (2 offices, 2 members)" in texts(at)
+    (lists / "net-2026.csv").unlink()
+    at.run()
+    assert "3 places (2 offices, 1 member)" in texts(at)
+
+
 def test_a_link_to_an_empty_map_shows_the_filters_at_once(fixture_data):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["years"] = "2015,2020"  # nothing founded then: no map to wait for

@@ -19,12 +19,27 @@ def test_ensure_static_assets_copies_exactly_the_map_assets(tmp_path):
     target = tmp_path / "static"
     assert assets.ensure_static_assets(target) == target
     copied = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
-    assert copied == sorted(assets.ASSET_SOURCES)  # nothing else is exposed
+    assert copied == sorted(assets.SERVED)  # nothing else is exposed
     for name, src in assets.ASSET_SOURCES.items():
         assert (target / name).read_bytes() == src.read_bytes(), name
     assert "Leaflet 1.9" in (target / "leaflet.js").read_text(encoding="utf-8")
     assert "Supercluster" in (target / "supercluster.min.js").read_text(encoding="utf-8")
     assert "window.atlasMap" in (target / "atlas-map.js").read_text(encoding="utf-8")
+
+
+def test_the_bundles_are_their_files_in_load_order(tmp_path):
+    target = assets.ensure_static_assets(tmp_path / "static")
+    js = (target / "atlas-map.bundle.js").read_text(encoding="utf-8")
+    parts = [assets.ASSET_SOURCES[f].read_text(encoding="utf-8").strip() for _, f in assets.JS_ASSETS]
+    at = [js.index(p) for p in parts]
+    assert at == sorted(at)  # Leaflet, then supercluster, then the atlas's map code
+    assert len(js) == sum(map(len, parts)) + len("\n;\n") * (len(parts) - 1) + 1
+    css = (target / "atlas-map.bundle.css").read_text(encoding="utf-8")
+    assert css.index(".leaflet-container") < css.index(".atlas-legend")
+    assert "url(images/layers.png)" in css  # resolves next to the bundle, as next to leaflet.css
+    (target / "atlas-map.bundle.js").write_text("stale", encoding="utf-8")
+    assets.ensure_static_assets(target)
+    assert (target / "atlas-map.bundle.js").read_text(encoding="utf-8") == js
 
 
 def test_ensure_static_assets_is_idempotent_and_repairs(tmp_path):

@@ -155,6 +155,22 @@ def test_a_new_or_changed_row_is_looked_up_in_the_full_gazetteer(data, loads):
     assert index(data)["cities"]["JP|nowhereville"] is None
 
 
+def test_new_gazetteer_answers_are_written_to_the_cache_once_per_run(data, loads, monkeypatch):
+    """A list of many new cities used to rewrite the whole cache file once per city (minutes for
+    2,500); the gazetteer's answers, found again in microseconds, are now written once at the end."""
+    assert not (data / paths.GEOCODING_CACHE).exists()  # every city is new
+    writes = []
+    real_save = Cache.save
+    monkeypatch.setattr(Cache, "save", lambda self: (writes.append(len(self.entries)), real_save(self)))
+    assert offline() == 0
+    cache = Cache.load(data / paths.GEOCODING_CACHE)
+    found = [k for k in cache.entries if k.startswith("gazetteer|")]
+    assert len(found) >= 5  # every city of the fixture the gazetteer placed ...
+    assert writes == [len(cache.entries)]  # ... in one write, with everything else
+    assert offline() == 0
+    assert writes == [len(cache.entries)]  # nothing new: not written again
+
+
 def test_checks_on_cached_answers_still_run_on_a_warm_run(data, loads, capsys):
     """The bounding box and the distance from the city come from the index, and still reject."""
     cache = Cache.load(data / paths.GEOCODING_CACHE)

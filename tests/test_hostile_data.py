@@ -23,13 +23,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard.atlasmap import builder as mapping
 from dashboard.core import compare, figures, tables
 from dashboard.core.data import load_atlas
 from dashboard.core.filters import Filters, select
-from dashboard.core.safety import FORMULA_STARTS
+from dashboard.core.safety import FORMULA_STARTS, script_json_text
 from dashboard.core.safety import csv_text as safe_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -95,6 +97,27 @@ def test_map_page_holds_no_markup_from_the_data(atlas, sel, lang):
     assert "1337" not in page  # {{ 7 * 191 }} was not evaluated on the server
     assert "`${" not in page
     assert mapping.shown_points(page) == 3
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda c: st.lists(c) | st.dictionaries(st.text(), c),
+    )
+)
+def test_the_json_text_literal_is_inert_and_gives_back_the_value(value):
+    """The map's data travels as ``JSON.parse(`...`)`` (dashboard.core.safety.script_json_text): nothing
+    in the text can end the backquotes, start a substitution or close the script, and the text
+    (backslashes halved, as the browser reads the literal) is the JSON of the value."""
+    literal = script_json_text(value)
+    inner = literal[1:-1]
+    assert literal[0] == literal[-1] == "`"
+    assert "`" not in inner
+    assert "$" not in inner
+    assert "<" not in inner
+    assert "\r" not in inner
+    assert "\n" not in inner
+    assert json.loads(re.sub(r"\\(.)", r"\1", inner)) == value
 
 
 def test_standalone_map_holds_no_markup_from_the_data(atlas, sel):

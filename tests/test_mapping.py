@@ -3,7 +3,6 @@ and the browser code drawing it offline (Chromium)."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
@@ -100,9 +99,9 @@ def _page(points: pd.DataFrame, **kwargs) -> str:
 
 
 def _data(page: str) -> dict:
-    match = re.search(re.escape(mapping.SHOW_MARK) + r"(\{.*?\})\);\n", page)
-    assert match, "no selection in the page"
-    return json.loads(match.group(1))
+    shown = mapping.shown_data(page)
+    assert len(shown) == 1, "not one selection in the page"
+    return shown[0]
 
 
 def _decoded(data: dict, field: str) -> list:
@@ -200,7 +199,7 @@ def test_no_cdn_anywhere(points, mode):
 
 def test_served_assets_are_absolute_local_links(points):
     page = _page(points, assets="served")
-    for name in ("leaflet.js", "supercluster.min.js", "atlas-map.js", "atlas-map.css", "leaflet.css"):
+    for name in assets.BUNDLES:  # Leaflet, supercluster and the map's code and styles, one file each
         assert f'"{assets.STATIC_URL}/{name}"' in page or f"'{assets.STATIC_URL}/{name}'" in page, name
     assert "jquery" not in page.lower()  # nothing the map does not use
 
@@ -218,7 +217,7 @@ def test_standalone_page_inlines_every_asset_and_the_outline(points):
 def test_hostile_text_is_data_in_json_never_markup(points, fragment):
     page = _page(points, lang="en", basemap=False)
     raw = page[page.index(mapping.SHOW_MARK) :]
-    raw = raw[: raw.index(");\n")]  # the selection's data as the page carries it
+    raw = raw[: raw.index("));\n")]  # the selection's data as the page carries it
     assert fragment not in raw
     data = _data(page)
     assert HOSTILE_NAME in data["columns"]["name"]  # kept as text, decoded back exactly

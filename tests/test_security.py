@@ -119,11 +119,11 @@ def test_markdown_only_of_escaped_data():
 def test_static_folder_holds_only_the_map_assets(tmp_path):
     static = assets.ensure_static_assets(tmp_path / "static")
     served = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file())
-    assert served == sorted(assets.ASSET_SOURCES)
+    assert served == sorted(assets.SERVED)
     # and the real folder, if the app has filled it, holds nothing else (no data, no source code)
     if paths.STATIC_DIR.is_dir():
         real = {str(p.relative_to(paths.STATIC_DIR)) for p in paths.STATIC_DIR.rglob("*") if p.is_file()}
-        extra = {r for r in real - set(assets.ASSET_SOURCES) if not re.match(r".*\.tmp$", r)}
+        extra = {r for r in real - set(assets.SERVED) if not re.match(r".*\.tmp$", r)}
         assert extra == set(), extra
 
 

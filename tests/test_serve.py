@@ -11,23 +11,23 @@ nginx fails them, as a missing Chromium fails the browser tests.
 from __future__ import annotations
 
 import contextlib
-import json
+import gzip
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
 import pytest
 
+from bench._serve import NGINX, Served, ServeError, alive, serving
 from bench._server import free_port
 from bench.wsclient import ROUTE_COOKIE, open_session
 from dashboard.atlasmap import builder as mapping
@@ -35,9 +35,6 @@ from dashboard.core import paths
 from deploy import serve
 
 pytestmark = pytest.mark.serve
-
-NGINX = "/usr/sbin/nginx"
-SERVE = paths.ROOT / "deploy" / "serve.py"
 
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -51,53 +48,6 @@ def need_nginx() -> None:
 
 
 # ---------------------------------------------------------------------------------- helpers
-@dataclass
-class Served:
-    proc: subprocess.Popen
-    port: int
-    run_dir: Path
-    out: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def status(self) -> dict:
-        try:
-            return json.loads((self.run_dir / "status.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError):
-            return {}
-
-    def output(self) -> str:
-        return self.out.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, what: str, condition, timeout: float = 90) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = self.status()
-            if status and condition(status):
-                return status
-            if self.proc.poll() is not None:
-                pytest.fail(
-                    f"the supervisor exited ({self.proc.returncode}) waiting for {what}:\n{self.output()}"
-                )
-            time.sleep(0.1)
-        pytest.fail(f"no {what} within {timeout:.0f} s; status: {self.status()}\n{self.output()[-3000:]}")
-
-    def wait_rotation(self, indices: set[int], timeout: float = 90) -> dict:
-        return self.wait_for(
-            f"replicas {sorted(indices)} in rotation",
-            lambda s: s["ready"] and {r["index"] for r in s["replicas"] if r["in_rotation"]} == indices,
-            timeout,
-        )
-
-    def replica_of(self, upstream: str | None) -> int:
-        """The index of the replica at ``127.0.0.1:port`` (nginx's X-Atlas-Replica)."""
-        by_port = {f"127.0.0.1:{r['port']}": r["index"] for r in self.status()["replicas"]}
-        assert upstream in by_port, f"{upstream!r} is not a replica: {by_port}"
-        return by_port[upstream]
-
-
 def get(url: str, route: str | None = None) -> tuple[int, Message, bytes]:
     headers = {"Cookie": f"{ROUTE_COOKIE}={route}"} if route else {}
     with DIRECT.open(urllib.request.Request(url, headers=headers), timeout=30) as r:
@@ -119,16 +69,6 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with contextlib.suppress(FileNotFoundError):  # a zombie has ended; only its parent must reap it
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    return False
-
-
 def family(pid: int) -> list[int]:
     """A process and all its descendants (nginx's master and workers)."""
     import psutil
@@ -140,29 +80,11 @@ def family(pid: int) -> list[int]:
 @contextlib.contextmanager
 def supervisor(tmp: Path, replicas: int, *extra: str) -> Iterator[Served]:
     need_nginx()
-    port = free_port()
-    run_dir, out = tmp / "run", tmp / "serve.out"
-    cmd = [sys.executable, str(SERVE), "--replicas", str(replicas), "--port", str(port),
-           "--run-dir", str(run_dir), "--interval", "0.3", "--fails", "2", *extra]  # fmt: skip
-    with out.open("wb") as fh:
-        proc = subprocess.Popen(cmd, cwd=paths.ROOT, stdout=fh, stderr=subprocess.STDOUT)
-    served = Served(proc, port, run_dir, out)
     try:
-        served.wait_rotation(set(range(replicas)), timeout=120)
-        yield served
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(40)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-        for r in served.status().get("replicas", []):  # never leave a replica behind a failed test
-            if r["pid"] and alive(r["pid"]):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(r["pid"], signal.SIGCONT)
-                    os.kill(r["pid"], signal.SIGKILL)
+        with serving(tmp, replicas, *extra) as served:
+            yield served
+    except ServeError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -225,6 +147,31 @@ def test_the_app_is_served_through_nginx_health_page_and_websocket_session(serve
     assert ROUTE_COOKIE in s.cookies
 
 
+def test_streamlit_s_own_files_are_kept_by_nginx_and_sent_compressed(served):
+    """A fresh browser asks for about 110 of Streamlit's files; 50 browsers at once would cost the
+    replicas more than the pages' script runs. nginx asks a replica once and keeps the file."""
+    _, _, page = get(served.url + "/map?lang=en")
+    script = re.search(rb'src="\.?/?(static/js/index\.[\w-]+\.js)"', page)
+    assert script, page[:2000]
+    url = f"{served.url}/{script.group(1).decode()}"
+    first = DIRECT.open(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}), timeout=30)
+    again = DIRECT.open(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}), timeout=30)
+    plain = DIRECT.open(urllib.request.Request(url), timeout=30)
+    with first, again, plain:
+        assert first.headers["X-Atlas-Cache"] in ("MISS", "HIT")  # HIT if an earlier test asked for it
+        assert again.headers["X-Atlas-Cache"] == "HIT"
+        assert again.headers["X-Atlas-Replica"] in (None, "")  # no replica was asked
+        assert again.headers["Content-Encoding"] == "gzip"
+        body, packed = plain.read(), again.read()
+        assert gzip.decompress(packed) == body
+        assert len(packed) < len(body) / 2
+    # what is not one of those files is never kept: the page, the health check
+    for path in ("/map?lang=en", "/_stcore/health"):
+        status, headers, _ = get(served.url + path)
+        assert status == 200
+        assert headers.get("X-Atlas-Cache") in (None, "", "BYPASS"), (path, headers.get("X-Atlas-Cache"))
+
+
 def test_the_cookie_pins_a_client_and_clients_without_it_spread(served):
     served.wait_rotation({0, 1})
     first = [answered_by(served) for _ in range(24)]
@@ -261,6 +208,28 @@ def test_a_replica_that_stops_answering_leaves_the_rotation_and_comes_back(serve
     assert answered_by(served, routes[0])[0] == 0  # and its clients go back to it
 
 
+def test_when_no_replica_answers_in_time_they_stay_in_the_rotation(served):
+    """Fail open: replicas too busy to answer their health check (a room opening the link at once)
+    stay in nginx's rotation while they run; taking them all out would answer everyone with 502."""
+    served.wait_rotation({0, 1})
+    pids = [r["pid"] for r in served.status()["replicas"]]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        status = served.wait_for(
+            "both replicas unhealthy", lambda s: all(r["state"] == "unhealthy" for r in s["replicas"]), 30
+        )
+        assert all(r["in_rotation"] for r in status["replicas"]), status
+        assert "no replica answers in time: replicas [0, 1] stay in rotation" in served.output()
+        config = (served.run_dir / "nginx.conf").read_text(encoding="utf-8")
+        assert " down;" not in config  # nginx still sends requests to them
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    served.wait_for("both healthy", lambda s: all(r["state"] == "healthy" for r in s["replicas"]), 30)
+    assert answered_by(served)[0] in (0, 1)
+
+
 def test_a_killed_replica_new_sessions_go_to_the_live_one_and_it_is_restarted(served):
     served.wait_rotation({0, 1})
     before = served.status()["replicas"][1]
@@ -282,7 +251,12 @@ def test_a_replica_hung_for_too_long_is_restarted(tmp_path):
         before = s.status()["replicas"][0]
         os.kill(before["pid"], signal.SIGSTOP)
         try:
-            s.wait_for("replica 0 out", lambda st: not st["replicas"][0]["in_rotation"], timeout=30)
+            # the only replica stays in the rotation while it runs (fail open) until it is restarted
+            hung = s.wait_for("replica 0 unhealthy", lambda st: st["replicas"][0]["state"] == "unhealthy", 30)
+            assert hung["replicas"][0]["in_rotation"]
+            s.wait_for(
+                "replica 0 restarted", lambda st: st["replicas"][0]["pid"] != before["pid"], timeout=30
+            )
             after = s.wait_rotation({0}, timeout=60)["replicas"][0]
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -292,6 +266,25 @@ def test_a_replica_hung_for_too_long_is_restarted(tmp_path):
         assert not alive(before["pid"])
         assert "not answering for 1 s: restarting it" in s.output()
         assert answered_by(s)[0] == 0
+
+
+def test_as_root_a_run_folder_nginx_s_workers_cannot_enter_is_refused(tmp_path):
+    """As root nginx's workers run as another user: in a private folder they could keep no cached or
+    temporary file (every large response would fail). The supervisor says so and starts nothing."""
+    need_nginx()
+    if os.geteuid() != 0:
+        pytest.skip("only as root do nginx's workers run as another user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    done = subprocess.run(
+        [sys.executable, str(serve.__file__), "--replicas", "1", "--port", str(free_port()),
+         "--run-dir", str(private / "run")],
+        cwd=paths.ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "nginx's workers run as another user and cannot enter /" in done.stdout
+    assert "choose a --run-dir" in done.stdout
+    assert "replica 0: started" not in done.stdout
 
 
 # ---------------------------------------------------------------------------------- stopping

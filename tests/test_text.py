@@ -91,6 +91,12 @@ def test_dates_and_notes_read_as_each_language_writes_them():
     assert text.clauses(["2025年時点", "", "出典の表記"], "ja") == "2025年時点、出典の表記"
 
 
+def test_a_pack_made_in_a_later_year_still_writes_its_date():
+    """The data's dates stop at this year, but the day a briefing pack is made may be any later one."""
+    assert text.date_text("2031-01-05", "ja") == "2031年1月5日"
+    assert text.date_text("2031-01-05", "en") == "2031-01-05"
+
+
 def test_a_missing_key_falls_back_instead_of_breaking_a_page():
     assert text.t("no-such-key", "ja") == "no-such-key"
     assert text.choose({"ja": None, "en": "Bonn"}, "ja") == "Bonn"

@@ -9,18 +9,18 @@ upgrade that changes st_folium fails here, not in a browser.
 
 from __future__ import annotations
 
-import json
 import re
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 import streamlit_folium
 
-from dashboard.atlasmap.builder import SHOW_MARK, base_map, selection_data, show_call
+from dashboard.atlasmap.builder import SHOW_MARK, base_map, selection_data, show_call, shown_data
 from dashboard.core import paths
 from dashboard.core.data import load_atlas_partial
 from dashboard.core.filters import Filters, select
-from dashboard.shell import folium_private
+from dashboard.shell import folium_private, map_component
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +55,34 @@ def test_component_args_equal_st_folium(monkeypatch):
     assert set(ours) == set(theirs)
     for name, value in theirs.items():
         assert ours[name] == value, name
-    assert ours["js_links"] == [
-        "/app/static/leaflet.js",
-        "/app/static/supercluster.min.js",
-        "/app/static/atlas-map.js",
+    assert ours["js_links"] == ["/app/static/atlas-map.bundle.js"]  # Leaflet, supercluster, the map code
+    assert ours["css_links"] == ["/app/static/atlas-map.bundle.css"]
+
+
+def _frontend_bundle() -> str:
+    build = Path(streamlit_folium.__file__).parent / "frontend" / "build" / "static" / "js"
+    (bundle,) = build.glob("main.*.js")
+    return bundle.read_text(encoding="utf-8")
+
+
+def test_the_map_s_default_is_what_streamlit_folium_s_frame_reports_first():
+    """The frame reports its click fields when the map starts, and reruns the app if they differ from
+    the component's default: the atlas's default is that report, so opening the map costs no extra run
+    (checked in a browser by tests/browser/test_browser_app.py, which counts the runs)."""
+    js = _frontend_bundle()
+    # the fields the frame reports, in its order, and the values it starts from
+    reported = re.search(r"last_clicked:[^,]*,(last_object_clicked:.*?selected_tags:[^}]*)\}", js).group(1)
+    assert [f.split(":")[0] for f in reported.split(",") if ":" in f][:7] == list(
+        folium_private.FRONTEND_FIELDS
+    )[1:8]
+    start = re.search(r"lat_lng_clicked:null,(last_object_clicked:null,last_object_clicked_count:0,)", js)
+    assert start, "streamlit-folium's frame no longer starts from last_object_clicked_count 0"
+    assert folium_private.first_report(map_component.RETURNED) == {
+        "last_object_clicked": None,
+        "last_object_clicked_count": 0,
+    }
+    assert list(folium_private.first_report(map_component.RETURNED)) == [
+        k for k in folium_private.FRONTEND_FIELDS if k in map_component.RETURNED
     ]
 
 
@@ -76,7 +100,7 @@ def test_the_base_map_holds_no_selection_and_the_selection_no_code(atlas):
     assert "window.atlasMap.init(" in base["script"]
     for name, sel in (("all", every), ("europe", europe)):
         code = calls[name]
-        assert code.startswith(f'window.atlasMap.show("{name}", {SHOW_MARK}{{')
-        data = json.loads(code[code.index(SHOW_MARK) + len(SHOW_MARK) : code.rindex(");")])
+        assert code.startswith(f'window.atlasMap.show("{name}", {SHOW_MARK}JSON.parse(`{{')
+        (data,) = shown_data(code)
         assert data["columns"]["id"] == list(sel.points["id"])
         assert "function" not in code  # data, not code

@@ -23,7 +23,8 @@ if not present:
     st.caption(map_caption(points, lang))
 
 scene = stage.current_scene(ctx.filters.scene)
-view = (scene.center, scene.zoom) if scene is not None and scene.page == "map" and scene.center else None
+on_map = scene is not None and scene.page == "map" and scene.center
+view = {"center": scene.center, "zoom": scene.zoom} if on_map else None
 left, right = (st.container(), st.container()) if present else st.columns([3, 1])
 with left:
     with stage.main_visual():

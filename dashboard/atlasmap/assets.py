@@ -11,7 +11,8 @@ Streamlit-free.
 Two ways to use them:
 
 * served: :func:`ensure_static_assets` copies exactly these files into ``dashboard/static/`` (not in
-  git), which Streamlit serves at ``/app/static/<name>`` when ``server.enableStaticServing`` is on.
+  git), with two bundles of them (:data:`BUNDLES`: the app's map loads one script and one stylesheet),
+  which Streamlit serves at ``/app/static/<name>`` when ``server.enableStaticServing`` is on.
   Links must be absolute (:func:`served_url`): the map runs inside the streamlit-folium component's
   iframe, where a relative link would resolve against the component's own URL and 404.
 * inline: :func:`asset_text` / :func:`inline_css` return the file contents for a standalone HTML file
@@ -61,6 +62,17 @@ CSS_ASSETS: list[tuple[str, str]] = [
     ("atlas_map_css", "atlas-map.css"),
 ]
 
+# What the app's map frame loads: one script (the JS_ASSETS joined in load order) and one stylesheet
+# (the CSS_ASSETS). streamlit-folium's frame loads its scripts one after another, each waiting for the
+# last; one file instead of three took one request and its wait off the way to the markers (bench/,
+# "Map page"). Written by ensure_static_assets next to the files they join (leaflet.css's images
+# resolve the same way).
+BUNDLES: dict[str, tuple[str, ...]] = {
+    "atlas-map.bundle.js": tuple(f for _, f in JS_ASSETS),
+    "atlas-map.bundle.css": tuple(f for _, f in CSS_ASSETS),
+}
+SERVED: tuple[str, ...] = (*ASSET_SOURCES, *BUNDLES)  # every file the served folder holds
+
 
 def _supercluster_version() -> str:
     origin = VENDOR_DIR / "supercluster.ORIGIN"
@@ -76,8 +88,8 @@ VERSIONS = {
 
 def served_url(name: str) -> str:
     """Absolute URL of a served asset, e.g. ``/app/static/leaflet.js``."""
-    if name not in ASSET_SOURCES:
-        raise KeyError(f"{name!r} is not a map asset (known: {', '.join(ASSET_SOURCES)})")
+    if name not in SERVED:
+        raise KeyError(f"{name!r} is not a map asset (known: {', '.join(SERVED)})")
     return f"{STATIC_URL}/{name}"
 
 
@@ -107,14 +119,22 @@ def ensure_static_assets(static_dir: Path | None = None) -> Path:
         if not _up_to_date(src, dest):
             # atomic: a concurrent reader (another session) never sees half a file
             atomic_write_bytes(dest, src.read_bytes(), mtime_ns=src.stat().st_mtime_ns)
+    for name in BUNDLES:
+        content = bundle_bytes(name)
+        dest = target / name
+        if not (dest.is_file() and dest.stat().st_size == len(content) and dest.read_bytes() == content):
+            atomic_write_bytes(dest, content)
     for path in target.rglob("*"):  # files an older version served: the folder holds the assets only
-        if (
-            path.is_file()
-            and str(path.relative_to(target)) not in ASSET_SOURCES
-            and not path.name.endswith(".tmp")
-        ):
+        if path.is_file() and str(path.relative_to(target)) not in SERVED and not path.name.endswith(".tmp"):
             path.unlink(missing_ok=True)
     return target
+
+
+def bundle_bytes(name: str) -> bytes:
+    """The content of a bundle (see BUNDLES): its files in order, each on its own lines (a script's
+    last statement ended with a semicolon, so the next file cannot continue it)."""
+    sep = b"\n;\n" if name.endswith(".js") else b"\n"
+    return sep.join(ASSET_SOURCES[f].read_bytes().rstrip() for f in BUNDLES[name]) + b"\n"
 
 
 @functools.lru_cache(maxsize=None)

@@ -253,6 +253,10 @@ def member_points(
     return rows, unplaced
 
 
+# The fields of a member point that come from its memberships (_with_memberships).
+_MEMBERSHIP_FIELDS = ("organisation", "organisations", "n_networks", "source", "as_of", "memberships")
+
+
 def _with_memberships(place: dict[str, Any], memberships: tuple[Membership, ...]) -> dict[str, Any]:
     """A member point's organisation fields from its memberships (current ones first)."""
     ordered = tuple(sorted(memberships, key=lambda m: not m.current))
@@ -280,17 +284,19 @@ def restrict(points: pd.DataFrame, org_ids: set[str]) -> pd.DataFrame:
     of their memberships, which then lists only theirs."""
     if points.empty:
         return points.reset_index(drop=True)
-    keep = points["organisations"].map(lambda orgs: any(o in org_ids for o in orgs))
-    out = points[keep.astype(bool)].copy()
-    changed = out["organisations"].map(lambda orgs: any(o not in org_ids for o in orgs))
+    keep = points["organisations"].map(lambda orgs: any(o in org_ids for o in orgs)).astype(bool)
+    out = points[keep].copy()
+    others = out["organisations"].map(lambda orgs: any(o not in org_ids for o in orgs)).astype(bool)
+    changed = others & (out["point_type"] == "member")
     if changed.any():
-        for idx in out.index[changed.astype(bool)]:
-            row = out.loc[idx].to_dict()
-            if row["point_type"] != "member":
-                continue
-            kept = tuple(m for m in row["memberships"] if m.organisation in org_ids)
-            for key, value in _with_memberships(row, kept).items():
-                out.at[idx, key] = value
+        # one assignment per column, not per cell (that was most of a filter change's time at 2,800 points)
+        idx = out.index[changed]
+        updated = [
+            _with_memberships({}, tuple(m for m in ms if m.organisation in org_ids))
+            for ms in out.loc[changed, "memberships"]
+        ]
+        for key in _MEMBERSHIP_FIELDS:
+            out.loc[idx, key] = pd.Series([u[key] for u in updated], index=idx, dtype=out[key].dtype)
     return out.reset_index(drop=True)
 
 

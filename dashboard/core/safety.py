@@ -111,6 +111,17 @@ def script_json(value: Any) -> str:
     )
 
 
+def script_json_text(value: Any) -> str:
+    """:func:`script_json` as a JavaScript template literal without substitutions, for ``JSON.parse(...)``.
+
+    Browsers parse a large JSON text with ``JSON.parse`` much faster than the same data written as a
+    JavaScript object literal (V8's and SpiderMonkey's advice; at 100,000 map points, about 9 MB,
+    Chromium reached the map's code hundreds of milliseconds sooner, bench/). script_json never leaves a
+    backquote or a ``$`` unescaped, so only its backslashes need doubling inside the backquotes; quotes
+    stay as they are. Safe in a ``<script>`` element as script_json is."""
+    return "`" + script_json(value).replace("\\", "\\\\") + "`"
+
+
 def script_code(code: str) -> str:
     """Trusted code, safe to place between ``<script>`` tags (no early ``</script``, no ``<!--``)."""
     code = re.sub(r"</(script)", r"<\\/\1", code, flags=re.IGNORECASE)

@@ -153,10 +153,11 @@ def join(items: Any, lang: str) -> str:
 
 
 def _partial_date(value: Any) -> tuple[Any, str] | None:
-    """(first day, precision) of a partial date, or None when there is none (None, NaN, '')."""
+    """(first day, precision) of a partial date, or None when there is none (None, NaN, ''). Any year:
+    the data's dates are checked when read; this also writes the day a file was made (next year too)."""
     if value is None or value != value or not str(value).strip():  # None or NaN
         return None
-    return parse_partial_date(str(value))
+    return parse_partial_date(str(value), bounded=False)
 
 
 def date_text(value: Any, lang: str) -> str:

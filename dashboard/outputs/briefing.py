@@ -27,6 +27,11 @@ with the presenter notes on N.
 A Content-Security-Policy in the page forbids every network request (``default-src 'none'``), so
 even a link someone adds later to a data file cannot make the page call out.
 
+The static site (``dashboard.outputs.site``, ``make site``) renders its pages from the same template
+with :class:`Linked`: plotly.js and the map are then files of the site, linked instead of inlined (a
+browser keeps them once for every page), the page has the site's navigation, and it may hold only
+some of the sections (a scene shows one view).
+
 >>> html = briefing_html(load_atlas(), Filters(regions=("europe",), lang="en"))
 >>> deck = scenes_html(load_atlas(), lang="ja")
 """
@@ -36,6 +41,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -81,6 +87,41 @@ SCENES_TEMPLATE, SCENES_STYLESHEET, SCENES_SCRIPT = "scenes.html.j2", "scenes.cs
 # scenes.js, labels and all, so that it fits any screen as it was laid out.
 SCENE_CHART = Space(width=1280, height=600, font=16)
 ON_SCREEN = ("kind", "latest_membership", "mission")  # a comparison scene's rows (the rest below)
+# The pack's sections, in order (briefing.html.j2); a page of the site may hold only some of them.
+SECTIONS = (
+    "filters", "numbers", "organisations", "map", "several_networks", "timeline", "membership", "compare",
+    "sources",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    text: str
+    current: bool = False
+    rel: str | None = None  # "prev", "next", "alternate" (the other language)
+    hreflang: str | None = None
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A page of the static site rather than the one-file pack (see the module).
+
+    plotly_src: address of plotly.js relative to the page; map_src: address of the map's own page
+    (None: the section says there are no points); nav: the site's links; sections: which of
+    :data:`SECTIONS` the page holds; heading, lead: the page's title and the line under it instead of
+    the pack's (a scene's title, its number and filters); notes: a paragraph under them (a scene's
+    notes); full_map: the map fills the window's height.
+    """
+
+    plotly_src: str
+    map_src: str | None = None
+    nav: tuple[Link, ...] = ()
+    sections: tuple[str, ...] = SECTIONS
+    heading: str | None = None
+    lead: str | None = None
+    notes: str | None = None
+    full_map: bool = False
 
 
 @functools.cache
@@ -175,15 +216,17 @@ def filters_in_words(atlas: Atlas, f: Filters, lang: str) -> list[tuple[str, str
     return out
 
 
-def _figure_html(fig: Any, div_id: str, first: bool, fixed: Space | None = None) -> str:
-    """A chart's HTML; ``fixed``: drawn at exactly that size (a scene's, which scenes.js scales)."""
+def _figure_html(fig: Any, div_id: str, plotly: bool | str, fixed: Space | None = None) -> str:
+    """A chart's HTML; ``plotly``: True inlines plotly.js (no CDN), an address links it (the site),
+    False leaves it to an earlier chart of the page. ``fixed``: drawn at exactly that size (a scene's,
+    which scenes.js scales)."""
     if fixed is None:
         fig.update_layout(autosize=True)
     else:
         fig.update_layout(autosize=False, width=fixed.width, height=fixed.height)
     return fig.to_html(
         full_html=False,
-        include_plotlyjs=first,  # True inlines plotly.js (no CDN); later charts reuse it
+        include_plotlyjs=plotly,
         include_mathjax=False,
         div_id=div_id,
         default_width="100%" if fixed is None else f"{fixed.width}px",
@@ -210,10 +253,12 @@ def briefing_html(
     *,
     lang: str | None = None,
     today: date | None = None,
+    linked: Linked | None = None,
 ) -> str:
     """The briefing pack for ``filters`` (or an already made Selection) as one HTML page.
 
-    lang: overrides ``filters.lang``. today: the "generated on" date (default: today).
+    lang: overrides ``filters.lang``. today: the "generated on" date (default: today). linked: a page
+    of the static site (see :class:`Linked`).
     """
     if isinstance(filters, Selection):
         sel = filters
@@ -232,12 +277,18 @@ def briefing_html(
         compare=t("page_compare", lang),
         sources=t("page_sources", lang),
         attribute=t("cmp_attribute", lang),
+        site_nav=t("site_nav", lang),
         several_networks=t("several_networks", lang),
         several_networks_caption=t("several_networks_caption", lang),
         places_table=t("places_table", lang),
         events_table=t("events_table", lang),
         membership_table=t("membership_table", lang),
     )
+    if linked is not None:
+        labels["map_note"] = t("site_map_note", lang)
+        if "sources" not in linked.sections:  # the sources are listed on the site's atlas page
+            labels["footer"] = t("site_footer", lang)
+    sections = set(linked.sections if linked else SECTIONS)
     context: dict[str, Any] = {
         "lang": lang,
         "css": Markup(style_code((paths.TEMPLATES_DIR / STYLESHEET).read_text(encoding="utf-8"))),
@@ -247,35 +298,53 @@ def briefing_html(
         "generated_label": labelled(_lab("generated", lang), "", lang),  # "Generated on: " / "作成日："
         "generated_text": date_text(generated, lang),
         "labels": labels,
+        "sections": sections,
+        "linked": linked,
         "filters": filters_in_words(atlas, f, lang),
         "numbers": headline_numbers(atlas, sel, lang),
         "nothing": t("nothing_selected", lang) if sel.empty else None,
         "sources": table_data(sources_table(atlas, lang), links=[t("col_url", lang)]),
     }
+    if linked is not None:
+        context["title"] = linked.heading or t("app_title", lang)
+        context["subtitle"] = linked.lead or t("app_subtitle", lang)
     if not sel.empty:
+        plotly: bool | str = linked.plotly_src if linked else True  # the first chart carries it
+        charts = {}
+        for name, make in (
+            ("timeline", lambda: timeline_figure(sel, atlas, lang)),
+            ("membership", lambda: membership_figure(sel.membership, atlas, lang)),
+        ):
+            if name in sections:
+                # generated by plotly from figures whose every data string dashboard.core.figures escaped
+                charts[name] = Markup(_figure_html(make(), f"atlas-{name}", plotly))
+                plotly = False
         context.update(
             organisations=table_data(organisations_table(atlas, sel, lang)),
-            # the map page goes into the iframe's srcdoc attribute: escaped there, as any text is
-            map_page=None
-            if sel.points.empty
-            else standalone_html(sel.points, lang=lang, atlas=atlas, basemap=False),
-            # generated by plotly from figures whose every data string dashboard.core.figures escaped
-            timeline=Markup(_figure_html(timeline_figure(sel, atlas, lang), "atlas-timeline", first=True)),
-            membership=Markup(
-                _figure_html(membership_figure(sel.membership, atlas, lang), "atlas-membership", first=False)
-            ),
-            comparisons=_comparisons(atlas, sel, lang),
-            several_networks=table_data(several_networks_table(atlas, sel, lang)),
+            map_page=None,
+            map_src=None,
+            comparisons=_comparisons(atlas, sel, lang) if "compare" in sections else [],
+            several_networks=table_data(several_networks_table(atlas, sel, lang))
+            if "several_networks" in sections
+            else None,
+            **charts,
             # each chart and the map in words, and their data one click away
             summaries={
                 "map": map_summary(sel, atlas, lang),
                 "timeline": timeline_summary(sel, atlas, lang),
                 "membership": membership_summary(sel.membership, atlas, lang),
             },
-            places=table_data(places_table(atlas, sel, lang)),
-            events=table_data(events_table(atlas, sel, lang)),
-            membership_counts=table_data(membership_table(atlas, sel, lang)),
+            places=table_data(places_table(atlas, sel, lang)) if "map" in sections else None,
+            events=table_data(events_table(atlas, sel, lang)) if "timeline" in sections else None,
+            membership_counts=table_data(membership_table(atlas, sel, lang))
+            if "membership" in sections
+            else None,
         )
+        if "map" in sections and not sel.points.empty:
+            if linked is not None:
+                context["map_src"] = linked.map_src
+            else:  # the map page goes into the iframe's srcdoc attribute: escaped there, as any text is
+                context["map_page"] = standalone_html(sel.points, lang=lang, atlas=atlas, basemap=False)
     return _environment().get_template(TEMPLATE).render(**context)
 
 
@@ -302,7 +371,7 @@ def _scene(atlas: Atlas, scene: Scene, lang: str, first_chart: bool) -> tuple[di
             out["numbers"] = headline_numbers(atlas, sel, lang)
             out["visual_table"] = table_data(organisations_table(atlas, sel, lang))
         case "map":
-            view = (scene.center, scene.zoom or 4) if scene.center else None
+            view = {"center": scene.center, "zoom": scene.zoom or 4} if scene.center else None
             out["map_page"] = (
                 standalone_html(
                     sel.points, lang=lang, atlas=atlas, basemap=False, view=view, legend_collapsed=True

@@ -25,7 +25,7 @@ from streamlit_folium import (  # the private helpers
     get_full_id,
 )
 
-__all__ = ["TESTED_VERSIONS", "component_args", "component_func", "generate_js_hash"]
+__all__ = ["TESTED_VERSIONS", "component_args", "component_func", "first_report", "generate_js_hash"]
 
 # streamlit-folium versions this module was written against (pinned in pyproject.toml).
 TESTED_VERSIONS = ("0.27.4",)
@@ -47,6 +47,29 @@ _OTHER_FIELDS = (
     "selected_tags",
     "last_geocoder_result",
 )
+
+# The fields streamlit-folium's frame reports, in the order it reports them, with their values before
+# any click (frontend/src/index.tsx: updateComponentValue's ``_data`` and the ``__GLOBAL_DATA__`` it
+# starts from). Its frame reports them when the map starts and whenever they change from what it last
+# reported; it starts from the component's ``default``.
+FRONTEND_FIELDS: dict[str, Any] = {
+    "last_clicked": None,
+    "last_object_clicked": None,
+    "last_object_clicked_count": 0,
+    "last_object_clicked_tooltip": None,
+    "last_object_clicked_popup": None,
+    "all_drawings": None,
+    "last_active_drawing": None,
+    "last_geocoder_result": None,
+}
+
+
+def first_report(returned_objects: tuple[str, ...]) -> dict[str, Any]:
+    """What streamlit-folium's frame reports when the map starts, for these ``returned_objects`` (only the
+    click fields; the view's bounds and zoom change as the map fits its points). As the component's
+    ``default`` it makes that first report no change: no script run. (``st_folium``'s own defaults differ
+    from it (``last_object_clicked_count`` None, not 0), so every st_folium map reruns its app once.)"""
+    return {k: v for k, v in FRONTEND_FIELDS.items() if k in returned_objects}
 
 
 def component_args(

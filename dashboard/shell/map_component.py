@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.atlasmap.builder import base_map, points_at, selection_data, show_call, with_view
-from dashboard.shell.folium_private import component_args, component_func, generate_js_hash
+from dashboard.shell.folium_private import component_args, component_func, first_report, generate_js_hash
 from dashboard.shell.sidebar import FILTERS_WAIT_SELECTOR
 from dashboard.shell.state import Context
 
@@ -34,22 +34,24 @@ def _base_args(lang: str, present: bool) -> dict:
         large_controls=present,
     )
     args = component_args(m, None, RETURNED)
-    args["default"] = {"last_object_clicked": None, "last_object_clicked_count": 0, "point_id": None}
+    # What streamlit-folium's frame reports once the map is up: the same value, so that report is no
+    # change and costs no script run (a value that differed reran the app once more per session).
+    args["default"] = first_report(RETURNED)
     return args
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _selection_code(_ctx: Context, token: str, lang: str, view: tuple | None) -> str:
+def _selection_code(_ctx: Context, token: str, lang: str, view: dict | None) -> str:
     data = selection_data(_ctx.selection.points, lang, atlas=_ctx.atlas)
     return show_call(token, with_view(data, view))  # a scene's own view instead of the points' bounds
 
 
 def atlas_map(
-    ctx: Context, key: str, height: int, view: tuple | None = None, scene: str | None = None
+    ctx: Context, key: str, height: int, view: dict | None = None, scene: str | None = None
 ) -> dict:
     """Draw the map of the context's selection; return ``{"point_ids": [...]}``: the point clicked in this
     selection (its id, as the map reports it), or every point at the clicked position when only that
-    came back; empty before a click. ``view``: (center, zoom) to show instead of every point (a
+    came back; empty before a click. ``view``: {"center", "zoom"} to show instead of every point (a
     scene's, named ``scene``)."""
     token = ctx.cache_key + (f"|scene={scene}" if view is not None else "")
     present = ctx.filters.present

@@ -161,3 +161,27 @@ def plotly_state(page) -> list[dict]:
           })),
         }))"""
     )
+
+
+def check_pack(b, points, n_charts: int = 2) -> None:
+    """A briefing pack (or a page of the static site) as a reader sees it: every marker of ``points``
+    on the map at its place, the country outlines, the timeline and membership charts drawn, and
+    nothing fetched from outside or failing."""
+    page, watch = b.page, b.watch
+    page.frame_locator("iframe#atlas-map").locator(".leaflet-container").wait_for()
+    frame = page.locator("iframe#atlas-map").element_handle().content_frame()
+    state = settled_map_state(frame, expected=len(points))
+    assert state["drawn"] == len(points), state  # one marker or cluster count per point
+    assert rounded(state["points"]) == rounded(zip(points["lat"], points["lon"], strict=True))
+    assert poll(lambda: map_state(frame)["outlines"], lambda n: n > 100) > 100  # outlines, inlined
+    page.locator("#atlas-timeline .scatterlayer .trace .points path").first.wait_for(state="attached")
+    page.locator("#atlas-membership .scatterlayer .trace .points path").first.wait_for(state="attached")
+    charts = page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => [g.id,
+             [...g.querySelectorAll('.scatterlayer .trace')]
+               .filter(t => t.querySelector('.points path')).length])"""
+    )
+    assert [c[0] for c in charts] == ["atlas-timeline", "atlas-membership"][:n_charts]
+    assert all(n > 0 for _, n in charts), charts
+    assert watch.basemap == []
+    assert watch.problems() == []

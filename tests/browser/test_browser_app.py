@@ -144,9 +144,44 @@ def test_a_link_to_the_map_draws_the_map_first_then_the_filters_with_the_links_v
     assert browsed.watch.problems(allow_basemap=True) == []
 
 
+def _script_runs_sent(page) -> list[str]:
+    """The script runs the page asks the server for (Streamlit's BackMsg ``rerun_script``, fragments
+    left out), as they are sent: a list that grows while the page is open."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    sent: list[str] = []
+
+    def frame(payload) -> None:
+        if isinstance(payload, str):
+            return
+        msg = BackMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") == "rerun_script" and not msg.rerun_script.fragment_id:
+            sent.append(", ".join(w.json_value for w in msg.rerun_script.widget_states.widgets))
+
+    page.on("websocket", lambda ws: ws.on("framesent", frame))
+    return sent
+
+
+def test_a_link_to_the_map_costs_two_script_runs_the_map_then_the_filters(server, browsed):
+    """What each attendee of a shared link costs the server: the first run (the map) and the one the
+    map's "drawn" report asks for (the filters). streamlit-folium's frame also reports its click fields
+    when the map starts; while the map's default differed from that report, every session cost a third
+    run (dashboard/shell/folium_private.first_report)."""
+    page = browsed.page
+    runs = _script_runs_sent(page)
+    page.goto(f"{server}/map?lang=en")
+    page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(1500)  # the frame reports 250 ms after a change at most: a third run is sent by now
+    assert len(runs) == 2, runs
+    assert runs[0] == ""  # the page's first run: no widget has a value yet
+    assert '"drawn": true' in runs[1] or '"drawn":true' in runs[1]
+
+
 def test_the_filters_come_even_if_the_map_cannot_draw(server, browsed):
     page = browsed.page
-    page.route("**/app/static/leaflet.js", lambda route: route.abort())  # the map's frame breaks
+    page.route("**/app/static/atlas-map.bundle.js", lambda route: route.abort())  # the map's frame breaks
     page.goto(f"{server}/map?region=europe&lang=en")
     page.get_by_text(t("filters_after_map", "en")).wait_for()
     page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for(

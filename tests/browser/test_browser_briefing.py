@@ -17,7 +17,7 @@ from dashboard.core import paths
 from dashboard.core.data import load_atlas
 from dashboard.core.filters import Filters, select
 from dashboard.core.text import t
-from tests.browser.pageutil import goto, map_state, poll, rounded, settled_map_state
+from tests.browser.pageutil import check_pack, goto
 
 pytestmark = pytest.mark.browser
 
@@ -31,27 +31,6 @@ def open_offline(new_browsed, path):
     b = new_browsed(offline=True)
     b.page.goto(path.resolve().as_uri())
     return b
-
-
-def check_pack(b, points, n_charts: int = 2) -> None:
-    page, watch = b.page, b.watch
-    page.frame_locator("iframe#atlas-map").locator(".leaflet-container").wait_for()
-    frame = page.locator("iframe#atlas-map").element_handle().content_frame()
-    state = settled_map_state(frame, expected=len(points))
-    assert state["drawn"] == len(points), state  # one marker or cluster count per point
-    assert rounded(state["points"]) == rounded(zip(points["lat"], points["lon"], strict=True))
-    assert poll(lambda: map_state(frame)["outlines"], lambda n: n > 100) > 100  # outlines, inlined
-    page.locator("#atlas-timeline .scatterlayer .trace .points path").first.wait_for(state="attached")
-    page.locator("#atlas-membership .scatterlayer .trace .points path").first.wait_for(state="attached")
-    charts = page.evaluate(
-        """() => [...document.querySelectorAll('.js-plotly-plot')].map(g => [g.id,
-             [...g.querySelectorAll('.scatterlayer .trace')]
-               .filter(t => t.querySelector('.points path')).length])"""
-    )
-    assert [c[0] for c in charts] == ["atlas-timeline", "atlas-membership"][:n_charts]
-    assert all(n > 0 for _, n in charts), charts
-    assert watch.basemap == []
-    assert watch.problems() == []
 
 
 def test_exported_pack_works_from_file_with_no_network(tmp_path, new_browsed, atlas):

@@ -10,7 +10,11 @@
 (function () {
   "use strict";
 
-  const SC_MAX_ZOOM = 16; // supercluster's last clustered zoom; above it the zoom-16 clusters stay
+  /* supercluster's last clustered zoom; above it the zoom-13 clusters stay, and a click lists their
+     places. 45 px at zoom 13 is under a kilometre: places that close are one city's offices, listed
+     rather than drawn apart. Each clustered zoom costs the index a pass over the points: 13 instead of
+     16 takes 100,000 points from about 0.8 s to 0.3 s (bench/RESULTS.md, figure 3). */
+  const SC_MAX_ZOOM = 13;
   const RADIUS = 45; // cluster radius in screen pixels (Leaflet's 256 px tiles: extent 256)
   const FIT = {padding: [30, 30], maxZoom: 8, animate: false};
   const PAD = 48; // px drawn beyond the view, so that an icon half inside it is drawn
@@ -194,7 +198,19 @@
       style: {color: "#a0a0a0", weight: 0.7, fillColor: "#e4e4e4", fillOpacity: 1}
     }).addTo(map);
     if (S.config.outline) {
-      try { layer.addData(S.config.outline); } catch (e) { /* a broken outline: no outline */ }
+      /* After the first frames with the points: a page with everything inline (the download, the
+         briefing pack) runs init and show in one script, and drawing ~250 countries first held the
+         markers back by about 0.1 s. In the app the outline is fetched and follows the points anyway.
+         (A timer too: a hidden page paints no frame.) */
+      const outline = S.config.outline;
+      let added = false;
+      const add = function () {
+        if (added) { return; }
+        added = true;
+        try { layer.addData(outline); } catch (e) { /* a broken outline: no outline */ }
+      };
+      requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(add, 0); }); });
+      setTimeout(add, 1000);
     } else if (S.config.outlineUrl && typeof fetch === "function") {
       fetch(S.config.outlineUrl)
         .then(function (r) { return r.ok ? r.json() : null; })

@@ -67,6 +67,6 @@ wanted = st.session_state.pop("_goto_page", None)  # a scene's page (a key, a bu
 if wanted in pages and wanted != here:
     st.switch_page(pages[wanted])
 state.sync_url(atlas, filters, here)
-stage.stage(filters.present, filters.scene, stage_slot)
+stage.stage(filters.present, filters.scene, stage_slot, page=here)
 sidebar.draw_filters(atlas, map_first=sidebar.map_first(here, state.context()))
 pg.run()

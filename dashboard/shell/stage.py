@@ -94,11 +94,25 @@ def _on_stage() -> None:
         toggle_notes()
 
 
-def stage(present: bool, scene_id: str | None, slot) -> None:
+MAP_HEIGHT = 640  # the map's height off a projector, when the screen has room for it
+CHART_PAGES = ("timeline", "membership")  # laid out for the measured width
+
+
+def _measure(present: bool, page: str) -> str | int:
+    """What the page needs measured: "all" (presentation mode; a chart laid out for the width), "none",
+    or the room the map needs under its top (the screen is reported only when it has less: a phone).
+    A report costs the session a script run, which a shared link's every attendee would pay."""
+    if present or page in CHART_PAGES:
+        return "all"
+    return MAP_HEIGHT + BOTTOM_GAP if page == "map" else "none"
+
+
+def stage(present: bool, scene_id: str | None, slot, page: str = "") -> None:
     """Draw the stage's hidden frame into ``slot`` (an ``st.empty()`` made first thing, so the frame
-    keeps its place on every page and run)."""
+    keeps its place on every page and run); ``page``: the page shown (what it needs measured)."""
     with slot, st.container(key="atlas-stage"):
         _component(
+            measure=_measure(present, page),
             keys=bool(present and scenes()),
             index=scene_index(scene_id),
             total=len(scenes()),
@@ -149,8 +163,8 @@ def map_height(ctx: state.Context) -> int:
         return visual_height(True)
     seen = st.session_state.get("_viewport") or {}
     if seen.get("height") and seen.get("top"):
-        return int(max(320, min(640, seen["height"] - seen["top"] - BOTTOM_GAP)))
-    return 640
+        return int(max(320, min(MAP_HEIGHT, seen["height"] - seen["top"] - BOTTOM_GAP)))
+    return MAP_HEIGHT
 
 
 def main_visual():

@@ -85,10 +85,20 @@
       (a.top === null) !== (b.top === null) || Math.abs((a.top || 0) - (b.top || 0)) > 6;
   }
 
+  /* Whether the app wants this size: args.measure is "all", "none", or the room (px) the page's
+   * visual needs under its top (a map): only a screen with less is reported. Each report costs a
+   * script run. */
+  function wanted(size) {
+    const need = args ? args.measure : "all";
+    if (need === "none") { return false; }
+    if (typeof need === "number") { return size.top !== null && size.height - size.top < need; }
+    return true;
+  }
+
   function report() {
     timer = null;
     const size = measure();
-    if (!size || !size.width) { return; }
+    if (!size || !size.width || !wanted(size)) { return; }
     const known = (args && args.known) || lastSize;
     if (differs(size, known) && differs(size, lastSize)) {
       lastSize = size;

@@ -95,14 +95,16 @@ def test_no_html_string_reaches_a_component_only_a_declared_static_folder():
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"\{\{|\{%|\$\{", page)  # no template
     assert re.findall(r"<script[^>]*>", page) == ['<script src="stage.js">']  # no inline code
-    # what the stage is sent: numbers, booleans and the measured size, by these names only
+    # what the stage is sent: numbers, booleans, what to measure and the measured size, by these names only
     tree = ast.parse((paths.DASHBOARD_DIR / "shell" / "stage.py").read_text(encoding="utf-8"))
     sent = [
         {k.arg for k in node.keywords}
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_component"
     ]
-    assert sent == [{"keys", "index", "total", "notes", "known", "key", "default", "on_change", "tab_index"}]
+    assert sent == [
+        {"measure", "keys", "index", "total", "notes", "known", "key", "default", "on_change", "tab_index"}
+    ]
 
 
 def test_markdown_only_of_escaped_data():

@@ -152,7 +152,9 @@ def test_every_page_fits_reads_and_passes_axe(server, new_browsed, atlas, size, 
 
 # ---------------------------------------------------------------------------------- the scenes
 def counter(page) -> str:
-    return page.locator(".st-key-scene-counter").inner_text().strip()
+    # while a run replaces the page, the old bar can stand beside the new one: one counter, or all
+    shown = [c.strip() for c in page.locator(".st-key-scene-counter").all_inner_texts()]
+    return shown[0] if len(shown) == 1 else " | ".join(shown)
 
 
 def shown_scene(page) -> tuple[str, str, str | None]:

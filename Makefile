@@ -68,7 +68,7 @@ browser:
 	  || { echo "Could not install chromium with apt-get"; [ "$$CI" != "true" ] || exit 1; }; \
 	fi
 
-## ESLint for the map's browser code (npm, pinned in package-lock.json; Node.js 20 or newer)
+## ESLint for the browser code, and axe-core for the browser tests (npm, pinned in package-lock.json; Node.js 20 or newer)
 node_modules/.installed: package-lock.json
 	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q nodejs npm; }
@@ -76,7 +76,7 @@ node_modules/.installed: package-lock.json
 	touch $@
 
 lint-js: node_modules/.installed
-	npx --no-install eslint --max-warnings 0 dashboard/atlasmap/browser dashboard/outputs/templates
+	npx --no-install eslint --max-warnings 0 dashboard/atlasmap/browser dashboard/shell/stage_frontend dashboard/outputs/templates
 
 ## Debian's nginx for `make serve` and its tests (apt-get, only when missing). Its package may
 ## also start the system's own nginx service on port 80 where services start on install.

@@ -1,4 +1,5 @@
-// ESLint (flat config) for the atlas's browser code (the map, the exported notebook's page): `make lint-js` or `npm run lint`.
+// ESLint (flat config) for the atlas's browser code (the map, the presenter's keys, the scenes pack, the
+// exported notebook's page): `make lint-js` or `npm run lint`.
 import js from "@eslint/js";
 import globals from "globals";
 
@@ -21,15 +22,13 @@ export default [
     },
   },
   {
-    // notebook-page.js: the exported explainer notebook's page (language switch, charts), a classic
-    // script after the inlined plotly.js
-    files: ["dashboard/outputs/templates/**/*.js"],
-    languageOptions: {
-      ecmaVersion: 2017,
-      sourceType: "script",
-      globals: {...globals.browser},
-    },
+    // stage.js (the presenter's keys, dashboard/shell/stage_frontend), scenes.js (the scenes pack) and
+    // notebook-page.js (the exported explainer notebook's page, after the inlined plotly.js), both in
+    // dashboard/outputs/templates: classic scripts, ES2017
+    files: ["dashboard/shell/stage_frontend/**/*.js", "dashboard/outputs/templates/**/*.js"],
+    languageOptions: {ecmaVersion: 2017, sourceType: "script", globals: {...globals.browser}},
     linterOptions: {reportUnusedDisableDirectives: "error"},
+    rules: {"no-unused-vars": ["error", {caughtErrors: "none"}]},
   },
   {
     files: ["**/*.mjs"],

@@ -2,7 +2,8 @@
 
 ``python -m dashboard validate`` checks the data folder.
 ``python -m dashboard export --out briefing.html`` writes the briefing pack (one HTML file that opens
-offline) for the filters given, read by the same parser as the app's URL parameters.
+offline) for the filters given, read by the same parser as the app's URL parameters;
+``--scenes`` writes the scenes pack instead: data/scenes.yaml's scenes, stepped with the keys.
 ``python -m dashboard site --out site`` writes the static site (``make site``): the whole atlas as HTML
 pages that any web server serves with no Python running.
 ``python -m dashboard notebook-html`` runs the explainer notebook in Japanese and English and writes
@@ -35,17 +36,20 @@ def _validate(args: argparse.Namespace) -> int:
     return 1
 
 
-def _atlas(args: argparse.Namespace):
+def _atlas(args: argparse.Namespace, *, scenes_apart: bool = False):
     """(data folder, atlas) for ``--data-dir`` (default: $ATLAS_DATA_DIR or data/); the atlas is None,
-    and the error said, when the data cannot be loaded."""
-    from dashboard.core.data import AtlasDataError, load_atlas
+    and the error said, when the data cannot be loaded. ``scenes_apart``: a problem in scenes.yaml
+    does not stop it (the static site names and leaves out a bad scene itself)."""
+    from dashboard.core.data import AtlasDataError, load_atlas_partial
 
     folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
-    try:
-        return folder, load_atlas(folder)
-    except AtlasDataError as exc:
+    atlas, problems = load_atlas_partial(folder)
+    errors = [p for p in problems if p.severity == "error" and not (scenes_apart and p.file == paths.SCENES)]
+    if atlas is None or errors:
+        exc = AtlasDataError(errors or problems, folder)
         print(f"error: {exc}\nRun `python -m dashboard validate` for the details.", file=sys.stderr)
         return folder, None
+    return folder, atlas
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -57,6 +61,8 @@ def _export(args: argparse.Namespace) -> int:
     _, atlas = _atlas(args)
     if atlas is None:
         return 1
+    if args.scenes:
+        return _export_scenes(args, atlas)
     params = {
         key: value
         for key, value in (
@@ -90,9 +96,14 @@ def _export(args: argparse.Namespace) -> int:
         )  # fmt: skip
         return 2
     page = briefing_html(atlas, parsed.filters, today=date.today())
-    out = Path(args.out)
+    return _write(args.out, "briefing.html", page, "open it in a browser, no internet needed.")
+
+
+def _write(where: str, default_name: str, page: str, how: str) -> int:
+    """Write a pack to ``where`` (a file, or a folder to put ``default_name`` in) and say so."""
+    out = Path(where)
     if out.is_dir():
-        out = out / "briefing.html"
+        out = out / default_name
     try:
         # a regular file only (a device or FIFO at the path is refused), written whole or not at all:
         # a failed write leaves neither half a file nor a temporary one
@@ -100,10 +111,35 @@ def _export(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: could not write {out}: {exc.strerror or exc}; nothing was written", file=sys.stderr)
         return 2
-    print(
-        f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): open it in a browser, no internet needed."
-    )
+    print(f"Wrote {out} ({len(page.encode('utf-8')) / 1e6:.1f} MB): {how}")
     return 0
+
+
+def _export_scenes(args: argparse.Namespace, atlas) -> int:
+    from datetime import date
+
+    from dashboard.outputs.briefing import scenes_html
+
+    given = [o for o in ("years", "region", "kind", "org", "compare") if getattr(args, o) is not None]
+    if given:
+        print(
+            f"error: --scenes takes each scene's filters from {paths.SCENES}; leave out "
+            + ", ".join(f"--{o}" for o in given),
+            file=sys.stderr,
+        )
+        return 2
+    if not atlas.scenes:
+        print(
+            f"error: no scenes in {atlas.data_dir / paths.SCENES} (see the README, 'Presenting')",
+            file=sys.stderr,
+        )
+        return 1
+    page = scenes_html(atlas, lang=args.lang or "ja", today=date.today())
+    how = (
+        f"{len(atlas.scenes)} scenes. Open it in a browser, no internet needed; the arrow keys,"
+        " Page Up/Down or a clicker step through them, N shows the notes."
+    )
+    return _write(args.out, "briefing-scenes.html", page, how)
 
 
 def _site(args: argparse.Namespace) -> int:
@@ -111,7 +147,7 @@ def _site(args: argparse.Namespace) -> int:
 
     from dashboard.outputs.site import build_site, load_scenes
 
-    folder, atlas = _atlas(args)
+    folder, atlas = _atlas(args, scenes_apart=True)
     if atlas is None:
         return 1
     scenes, problems = load_scenes(folder, atlas)
@@ -175,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--org", help="comma-separated organisation ids, e.g. iclei,can")
     e.add_argument("--compare", help="2-4 organisation ids for the comparison, e.g. iclei,c40")
     e.add_argument("--data-dir", help="data folder (default: $ATLAS_DATA_DIR or data/)")
+    e.add_argument(
+        "--scenes",
+        action="store_true",
+        help="write the scenes pack instead: every scene of scenes.yaml, stepped with the arrow keys",
+    )
     e.set_defaults(func=_export)
     s = sub.add_parser(
         "site",

@@ -1,7 +1,8 @@
 """Climate Networks Atlas — the Streamlit app. Run: ``make run`` (or ``streamlit run dashboard/app.py``).
 
 The shared filters are drawn here, before ``pg.run()``, so they keep their state on every page and
-are written back to the URL on each run.
+are written back to the URL on each run; so is the stage (presentation mode's scenes and keys), and a
+scene's page is switched to here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard.atlasmap import assets  # noqa: E402
 from dashboard.core.text import language_from_link, t  # noqa: E402
-from dashboard.shell import sidebar, state, widgets  # noqa: E402
+from dashboard.shell import sidebar, stage, state, widgets  # noqa: E402
 from dashboard.shell.streamlit_private import install_link_guard  # noqa: E402
 
 install_link_guard()  # already done by `python -m dashboard.shell.server`; here for a plain `streamlit run`
@@ -40,6 +41,8 @@ PAGES = [
     ("sources", "page_sources", ":material/menu_book:"),
 ]
 
+# the stage's hidden frame (presenter's keys, screen size): made first, so it keeps its place
+stage_slot = st.empty()
 atlas, problems = state.load()
 state.freeze_startup_heap()  # once per process: later runs' garbage collection skips what is loaded now
 lang = st.session_state.get("lang") or language_from_link(st.query_params.get("lang"))
@@ -48,20 +51,27 @@ if atlas is None:
     st.stop()
 
 filters = state.current_filters(atlas)
-widgets.show_data_errors(problems, filters.lang, fatal=False)
+widgets.show_data_errors(problems, filters.lang, fatal=False, compact=filters.present)
 state.build_context(atlas, filters)
 lang = filters.lang
+pages = {
+    name: st.Page(
+        f"app_pages/{name}.py", title=t(key, lang), icon=icon, url_path=name, default=(name == "overview")
+    )
+    for name, key, icon in PAGES
+}
 pg = st.navigation(
-    [
-        st.Page(
-            f"app_pages/{name}.py", title=t(key, lang), icon=icon, url_path=name, default=(name == "overview")
-        )
-        for name, key, icon in PAGES
-    ],
+    list(pages.values()),
     # presentation mode hides the sidebar: the pages then sit in the top bar
     position="top" if filters.present else "sidebar",
 )
-sidebar.draw_filters(atlas, map_first=sidebar.map_first(pg.url_path, state.context()))
+here = next((name for name, page in pages.items() if page.url_path == pg.url_path), "overview")
+wanted = st.session_state.pop("_goto_page", None)  # a scene's page (a key, a button or a link asked)
+if wanted in pages and wanted != here:
+    st.switch_page(pages[wanted])
+state.sync_url(atlas, filters, here)
+stage.stage(filters.present, filters.scene, stage_slot, page=here)
+sidebar.draw_filters(atlas, map_first=sidebar.map_first(here, state.context()))
 try:
     pg.run()
 finally:  # also after st.stop() in a page

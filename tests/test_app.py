@@ -46,6 +46,11 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def plain(at: AppTest) -> str:
+    """texts() as the reader sees them (Markdown's backslash escapes removed)."""
+    return texts(at).replace("\\", "")
+
+
 def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(e.proto.spec) for e in at.get("plotly_chart")]
 
@@ -128,7 +133,11 @@ def test_language_switch_changes_the_interface(fixture_data):
 def test_presentation_mode_from_the_url(fixture_data):
     at = run({"present": "1", "lang": "en"})
     assert at.sidebar.toggle[0].value is True
-    assert any(b.label == "Leave presentation mode" for b in at.button)
+    leave = at.button(key="leave_present")
+    assert leave.help == "Leave presentation mode"
+    leave.click().run()
+    assert at.sidebar.toggle[0].value is False
+    assert "present" not in at.query_params
 
 
 # ------------------------------------------------------------------ the other pages
@@ -296,3 +305,91 @@ def test_unusable_data_is_shown_as_a_message(tmp_path, monkeypatch):
     assert not at.exception
     assert "cannot be shown because the data has problems" in at.error[0].value
     assert "organisations.yaml, line 2: is not valid YAML" in at.code[0].value
+
+
+# ------------------------------------------------------------------ scenes (data/scenes.yaml)
+SCENES = """\
+- id: start
+  title_ja: はじまり
+  title_en: Where it starts
+  page: overview
+  notes_en: Say hello.
+- id: europe-map
+  title_ja: ヨーロッパの地図
+  title_en: Europe on the map
+  page: map
+  region: [europe]
+  center: [50, 8]
+  zoom: 4
+- id: broken
+  title_ja: 壊れたシーン
+  title_en: A broken scene
+  page: timeline
+  region: [atlantis]
+- id: two
+  title_ja: 比べる
+  title_en: Side by side
+  page: compare
+  compare: net,node
+"""
+
+
+@pytest.fixture
+def scene_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(MINIMAL, folder)
+    (folder / "scenes.yaml").write_text(SCENES, encoding="utf-8")
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(folder))
+    return folder
+
+
+def test_a_link_to_a_scene_opens_its_page_with_its_filters(scene_data):
+    at = run({"scene": "europe-map", "present": "1", "lang": "en"})
+    assert at.title[0].value == "Europe on the map"  # the scene's title, on the scene's page
+    assert at.sidebar.multiselect[0].value == ["europe"]
+    assert at.query_params["scene"] == "europe-map"
+    assert at.query_params["region"] == "europe"
+    assert any(m.value == "2 / 3" for m in at.markdown)  # the counter: the broken scene is left out
+
+
+def test_next_and_previous_step_through_the_scenes(scene_data):
+    at = run({"present": "1", "lang": "en"})
+    assert any(m.value == "– / 3" for m in at.markdown)
+    at.button(key="scene_next").click().run()
+    assert at.title[0].value == "Where it starts"
+    assert at.query_params["scene"] == "start"
+    at.button(key="scene_next").click().run()
+    assert at.title[0].value == "Europe on the map"
+    assert at.query_params["region"] == "europe"
+    at.button(key="scene_next").click().run()
+    assert at.title[0].value == "Side by side"
+    assert at.query_params["compare"] == "net,node"
+    assert at.button(key="scene_next").disabled  # the last scene
+    at.button(key="scene_prev").click().run()
+    assert at.title[0].value == "Europe on the map"
+
+
+def test_presenter_notes_open_and_close(scene_data):
+    at = run({"scene": "start", "present": "1", "lang": "en"})
+    assert "Say hello." not in plain(at)
+    at.button(key="scene_notes").click().run()
+    assert "Say hello." in plain(at)
+    at.button(key="scene_notes").click().run()
+    assert "Say hello." not in plain(at)
+
+
+def test_a_bad_scene_is_named_and_the_others_still_work(scene_data):
+    at = run({"lang": "en"})
+    assert "The data has 1 problem;" in texts(at)
+    problems = "\n".join(c.value for c in at.code)
+    assert "scenes.yaml, entry 3 (id: broken), field 'region': unknown region (value: 'atlantis')" in problems
+    at = run({"scene": "broken", "present": "1", "lang": "en"})
+    assert "Ignored an unknown scene in the link: broken" in plain(at)
+    assert at.title[0].value == "Climate Networks Atlas"
+
+
+def test_changing_a_filter_leaves_the_scene(scene_data):
+    at = run({"scene": "europe-map", "present": "1", "lang": "en"})
+    at.sidebar.multiselect[0].set_value(["europe", "east-asia"]).run()
+    assert at.title[0].value == "Map"  # no longer the scene's view: the page's own title
+    assert "scene" not in at.query_params

@@ -269,3 +269,113 @@ def test_export_names_the_data_problem(tmp_path: Path, capsys):
     assert "sources.yaml" in err
     assert "file is missing" in err
     assert not (tmp_path / "b.html").exists()
+
+
+# ---------------------------------------------------------------------------------- text alternatives
+def test_each_chart_and_the_map_has_its_words_and_its_table(atlas, europe_en):
+    from dashboard.core.describe import map_summary, membership_summary, timeline_summary
+
+    sel = select(atlas, Filters(regions=("europe",), lang="en"))
+    for summary in (
+        map_summary(sel, atlas, "en"),
+        timeline_summary(sel, atlas, "en"),
+        membership_summary(sel.membership, atlas, "en"),
+    ):
+        assert f'<p class="summary">{html.escape(summary, quote=False)}</p>' in europe_en.replace(
+            "&#39;", "'"
+        )
+    for label in ("All places shown", "All events shown", "All counts"):
+        assert f'<details class="data"><summary>{label}</summary><table class="data">' in europe_en
+    places = europe_en.split("<summary>All places shown</summary>")[1].split("</table>")[0]
+    assert places.count("<tr>") == len(sel.points) + 1  # the header and one row per place on the map
+
+
+# ---------------------------------------------------------------------------------- the scenes pack
+HOSTILE_SCENE = """\
+- id: evil
+  title_ja: "<script>alert(1)</script>"
+  title_en: "<img src=x onerror=alert(2)>"
+  page: overview
+  notes_en: "</aside><script>alert(3)</script>"
+"""
+
+
+@pytest.fixture(scope="module")
+def deck_en(atlas):
+    from dashboard.outputs.briefing import scenes_html
+
+    return scenes_html(atlas, lang="en", today=DAY)
+
+
+def test_the_scenes_pack_holds_every_scene_in_order(atlas, deck_en):
+    ids = re.findall(r'<section class="scene[^"]*" id="scene-([a-z0-9-]+)"', deck_en)
+    assert ids == [s.id for s in atlas.scenes]
+    n = len(atlas.scenes)
+    for i, scene in enumerate(atlas.scenes, start=1):
+        assert (
+            f'<h1 id="title-{scene.id}">{html.escape(scene.title_en, quote=False)}</h1>'
+            in deck_en.replace("&#39;", "'")
+        )
+        assert f'<span class="counter">{i} / {n}</span>' in deck_en
+    maps = [s for s in atlas.scenes if s.page == "map"]
+    assert deck_en.count('<iframe class="map"') == len(maps)
+    assert deck_en.count('class="chart-box"') == sum(
+        s.page in ("timeline", "membership") for s in atlas.scenes
+    )
+    assert deck_en.count("Plotly.newPlot") == 2
+
+
+def test_the_scenes_pack_fetches_nothing_and_carries_its_own_script(deck_en):
+    assert "default-src 'none'" in deck_en
+    assert _external_refs(deck_en) == []
+    for page in SRCDOC.findall(deck_en):
+        assert _external_refs(html.unescape(page)) == []
+    script = (paths.TEMPLATES_DIR / "scenes.js").read_text(encoding="utf-8")
+    assert script.strip().splitlines()[-1] in deck_en  # scenes.js, inlined
+    assert 'id="scene-next"' in deck_en
+
+
+def test_a_map_scene_opens_at_its_view(atlas, deck_en):
+    japan = next(s for s in atlas.scenes if s.id == "japan")
+    page = html.unescape(re.search(r'id="scene-japan".*?srcdoc="([^"]*)"', deck_en, re.S).group(1))
+    (shown,) = mapping.shown_data(page)
+    assert shown["fit"] is None
+    assert shown["center"] == [float(c) for c in japan.center]
+    assert shown["zoom"] == japan.zoom
+
+
+def test_scene_text_is_escaped(tmp_path):
+    import shutil
+
+    from dashboard.outputs.briefing import scenes_html
+
+    folder = tmp_path / "data"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "minimal", folder)
+    (folder / paths.SCENES).write_text(HOSTILE_SCENE, encoding="utf-8")
+    for lang in ("ja", "en"):
+        page = scenes_html(load_atlas(folder), lang=lang, today=DAY)
+        assert "<script>alert" not in page
+        assert "<img src=x" not in page
+        assert "</aside><script>" not in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in scenes_html(load_atlas(folder), lang="en", today=DAY)
+
+
+def test_export_scenes_writes_the_pack(tmp_path: Path, capsys):
+    out = tmp_path / "deck.html"
+    assert main(["export", "--scenes", "--lang", "ja", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="ja">' in page
+    assert "scene-missions" in page
+    assert "7 scenes" in capsys.readouterr().out
+
+
+def test_export_scenes_refuses_filters_and_a_folder_without_scenes(tmp_path: Path, capsys):
+    out = tmp_path / "deck.html"
+    assert main(["export", "--scenes", "--region", "europe", "--out", str(out)]) == 2
+    assert (
+        "--scenes takes each scene's filters from scenes.yaml; leave out --region" in capsys.readouterr().err
+    )
+    assert main(["export", "--scenes", "--data-dir", str(Path(__file__).parent / "fixtures" / "minimal"),
+                 "--out", str(out)]) == 1  # fmt: skip
+    assert "no scenes in" in capsys.readouterr().err
+    assert not out.exists()

@@ -45,28 +45,69 @@ def _calls(name: str) -> list[tuple[Path, ast.Call]]:
     return out
 
 
-def test_st_html_only_ever_gets_the_constant_presentation_css():
+def test_st_html_only_ever_gets_the_constant_stylesheets():
     calls = [
         (p, c) for p, c in _calls("html") if isinstance(c.func.value, ast.Name) and c.func.value.id == "st"
     ]
-    assert calls, "expected the presentation-mode CSS call in dashboard/shell/state.py"
+    assert calls, "expected the stylesheets' calls in dashboard/shell/state.py"
     for path, call in calls:
         arg = call.args[0] if call.args else None
         assert isinstance(arg, ast.Name), f"{path.name}:{call.lineno}: st.html with a non-constant argument"
-        assert arg.id == "PRESENTATION_CSS", f"{path.name}:{call.lineno}: st.html({arg.id})"
+        assert arg.id in ("BASE_CSS", "PRESENTATION_CSS"), f"{path.name}:{call.lineno}: st.html({arg.id})"
     from dashboard.shell import state
 
-    assert state.PRESENTATION_CSS.strip().startswith("<style>")
-    assert state.PRESENTATION_CSS.strip().endswith("</style>")
-    assert "<script" not in state.PRESENTATION_CSS.lower()
+    for css in (state.BASE_CSS, state.PRESENTATION_CSS):
+        assert css.strip().startswith("<style>")
+        assert css.strip().endswith("</style>")
+        assert css.count("<") == 2  # the two style tags: no other markup
+        assert "<script" not in css.lower()
 
 
-def test_no_html_component_and_markdown_only_of_escaped_data():
-    # streamlit.components.v1.html / iframe with HTML built from data would bypass escaping
+def test_no_html_string_reaches_a_component_only_a_declared_static_folder():
+    """HTML built in Python and shown in a frame (components.v1.html / iframe, st.iframe) would
+    bypass escaping, so none is used. The one custom component, the stage, is declared with
+    ``declare_component(path=...)``: a folder of static files in dashboard/shell, committed, holding
+    no data and no template; what the app sends it is a few numbers and booleans."""
     for path in PY_FILES:
         text = path.read_text(encoding="utf-8")
-        assert "components.v1" not in text, path.name
-        assert "components.html" not in text, path.name
+        assert not re.search(r"components(\.v1)?\.(html|iframe)\b", text), path.name
+        assert not re.search(r"\bst\.iframe\b", text), path.name
+    declared = _calls("declare_component")
+    assert [p.name for p, _ in declared] == ["stage.py"]
+    _, call = declared[0]
+    keywords = {k.arg for k in call.keywords}
+    assert "path" in keywords
+    assert "url" not in keywords  # served by the app itself, never from elsewhere
+    from dashboard.shell import stage
+
+    folder = stage.FRONTEND
+    assert folder.parent == paths.DASHBOARD_DIR / "shell"
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == ["index.html", "stage.js"]
+    tracked = subprocess.run(
+        ["git", "ls-files", str(folder.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert sorted(Path(t).name for t in tracked) == files  # committed files, not written at run time
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"\{\{|\{%|\$\{", page)  # no template
+    assert re.findall(r"<script[^>]*>", page) == ['<script src="stage.js">']  # no inline code
+    # what the stage is sent: numbers, booleans, what to measure and the measured size, by these names only
+    tree = ast.parse((paths.DASHBOARD_DIR / "shell" / "stage.py").read_text(encoding="utf-8"))
+    sent = [
+        {k.arg for k in node.keywords}
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_component"
+    ]
+    assert sent == [
+        {"measure", "keys", "index", "total", "notes", "known", "key", "default", "on_change", "tab_index"}
+    ]
+
+
+def test_markdown_only_of_escaped_data():
     for path, call in _calls("markdown"):
         if not call.args or isinstance(call.args[0], ast.Constant):
             continue

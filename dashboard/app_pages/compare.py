@@ -1,4 +1,6 @@
-"""Compare two to four organisations side by side: one column each, attributes on aligned rows."""
+"""Compare two to four organisations side by side: one column each, attributes on aligned rows. In
+presentation mode the columns come first, with the attributes a room reads (kind, latest membership,
+mission); the choice, the downloads and every other attribute follow below."""
 
 import streamlit as st
 
@@ -6,19 +8,58 @@ from dashboard.core.compare import compare_csv, compare_markdown, comparison
 from dashboard.core.figures import short_name
 from dashboard.core.safety import escape_markdown, markdown_lines
 from dashboard.core.text import join, labelled, t
-from dashboard.shell import state, widgets
+from dashboard.shell import stage, state, widgets
 
 ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 
-st.title(t("page_compare", lang))
+stage.title_bar(ctx, t("page_compare", lang))
 if sel.empty:
     st.info(t("nothing_selected", lang))
     st.stop()
 
 available = sel.org_ids
 org_names = {o: short_name(atlas, o, lang) for o in available}  # the widget keeps a dict, not the atlas
+present = ctx.filters.present
 chosen = [o for o in ctx.filters.compare if o in available] or available[:2]
+ON_SCREEN = ("kind", "latest_membership", "mission")  # presentation mode: what fits a projector's screen
+
+
+def columns(cmp, picked: list[str], keys: tuple[str, ...] | None, prefix: str = "cmp") -> None:
+    """The organisations in columns, one aligned row per attribute (``keys``: only those)."""
+    widths = [1.1] + [3] * len(picked)
+    with st.container(key=f"{prefix}-header"):
+        for col, name in zip(st.columns(widths), ["", *cmp.columns], strict=True):
+            col.markdown(f"#### {escape_markdown(name)}" if name else "")
+    for row in cmp.rows:
+        if keys is not None and row.key not in keys:
+            continue
+        st.divider()
+        with st.container(key=f"{prefix}-{row.key}"):
+            cols = st.columns(widths)
+            cols[0].markdown(f"**{escape_markdown(row.label)}**")
+            for org_id, col, value in zip(picked, cols[1:], row.values, strict=True):
+                if row.key == "themes" and cmp.themes.get(org_id):
+                    # shared themes highlighted; every label escaped, only the highlight is markup
+                    col.markdown(
+                        join(
+                            (
+                                f":green-background[**{escape_markdown(x)}**]"
+                                if shared
+                                else escape_markdown(x)
+                                for _, x, shared in cmp.themes[org_id]
+                            ),
+                            lang,
+                        )
+                    )
+                else:
+                    col.markdown(markdown_lines(value))
+
+
+if present and len(chosen) >= 2:  # the scene's (or the link's) organisations, straight away
+    with stage.main_visual():
+        columns(comparison(atlas, chosen, lang), chosen, ON_SCREEN)
+
 picked = st.multiselect(
     t("compare_pick", lang),
     available,
@@ -53,6 +94,7 @@ c1.download_button(
     "comparison.md",
     "text/markdown",
     key="dl_md",
+    icon=":material/download:",
 )
 c2.download_button(
     t("download_compare_csv", lang),
@@ -60,28 +102,15 @@ c2.download_button(
     "comparison.csv",
     "text/csv",
     key="dl_cmp_csv",
+    icon=":material/download:",
 )
 
-widths = [1.1] + [3] * len(picked)
-with st.container(key="cmp-header"):
-    for col, name in zip(st.columns(widths), ["", *cmp.columns], strict=True):
-        col.markdown(f"#### {escape_markdown(name)}" if name else "")
-for row in cmp.rows:
-    st.divider()
-    with st.container(key=f"cmp-{row.key}"):
-        cols = st.columns(widths)
-        cols[0].markdown(f"**{escape_markdown(row.label)}**")
-        for org_id, col, value in zip(picked, cols[1:], row.values, strict=True):
-            if row.key == "themes" and cmp.themes.get(org_id):
-                # shared themes highlighted; every label escaped, only the highlight is markup
-                col.markdown(
-                    join(
-                        (
-                            f":green-background[**{escape_markdown(x)}**]" if shared else escape_markdown(x)
-                            for _, x, shared in cmp.themes[org_id]
-                        ),
-                        lang,
-                    )
-                )
-            else:
-                col.markdown(markdown_lines(value))
+if present:
+    if picked != chosen:  # chosen again below: the whole table of the new choice
+        columns(cmp, picked, None, prefix="cmp-more")
+    else:
+        with st.expander(t("compare_all_attributes", lang)):
+            columns(cmp, picked, tuple(r.key for r in cmp.rows if r.key not in ON_SCREEN), prefix="cmp-more")
+else:
+    with stage.main_visual():
+        columns(cmp, picked, None)

@@ -1,29 +1,39 @@
 """Map: every office, former office and member place, coloured by organisation, clustered, with a legend
-that switches organisations on and off."""
+that switches organisations on and off. In presentation mode the map fills the screen under the title."""
 
 import streamlit as st
 
+from dashboard.core.describe import map_summary
+from dashboard.core.safety import escape_markdown
 from dashboard.core.tables import map_caption
 from dashboard.core.text import t
-from dashboard.shell import map_component, state, widgets
+from dashboard.shell import map_component, stage, state, widgets
 
 ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
 points = sel.points
+present = ctx.filters.present
 
-st.title(t("page_map", lang))
+stage.title_bar(ctx, t("page_map", lang))
 if not state.shows_map(ctx):
     st.info(t("map_no_points", lang) if not sel.empty else t("nothing_selected", lang))
     st.stop()
 
-st.caption(map_caption(points, lang))
+if not present:
+    st.caption(map_caption(points, lang))
 
-left, right = st.columns([3, 1])
+scene = stage.current_scene(ctx.filters.scene)
+on_map = scene is not None and scene.page == "map" and scene.center
+view = {"center": scene.center, "zoom": scene.zoom} if on_map else None
+left, right = (st.container(), st.container()) if present else st.columns([3, 1])
 with left:
-    # the base map once per frame, the selection swapped in as data (dashboard.shell.map_component)
-    shown = map_component.atlas_map(
-        ctx, key=f"atlas_map_{lang}", height=640 if not ctx.filters.present else 760
-    )
+    with stage.main_visual():
+        # the base map once per frame, the selection swapped in as data (dashboard.shell.map_component)
+        shown = map_component.atlas_map(
+            ctx, key=f"atlas_map_{lang}", height=stage.map_height(ctx), view=view, scene=ctx.filters.scene
+        )
+    # the map in words, and its places one click away (the table below)
+    st.caption(escape_markdown(map_summary(sel, atlas, lang)))
     st.caption(t("map_offline_note", lang))
 
 with right:
@@ -45,6 +55,7 @@ st.download_button(
     mime="text/html",
     key="dl_map",
     on_click="ignore",
+    icon=":material/download:",
 )
 widgets.table_expander(t("places_table", lang), state.places_table, ctx, "places.csv", lang, key="places")
 widgets.table_expander(

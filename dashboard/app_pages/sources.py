@@ -4,20 +4,23 @@ import streamlit as st
 
 from dashboard.core.tables import disagreements_table
 from dashboard.core.text import t
-from dashboard.shell import state, widgets
+from dashboard.shell import stage, state, widgets
 
 ctx = state.context()
 atlas, lang = ctx.atlas, ctx.lang
 
-st.title(t("page_sources", lang))
-st.caption(t("sources_caption", lang))
-table = state.sources_table(ctx)
-st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    column_config={"URL": st.column_config.LinkColumn("URL")},
-)
+stage.title_bar(ctx, t("page_sources", lang))
+if not ctx.filters.present:
+    st.caption(t("sources_caption", lang))
+fit = stage.visual_height(ctx.filters.present)  # on a projector: the table fills the screen
+with stage.main_visual():
+    st.dataframe(
+        state.sources_table(ctx),
+        hide_index=True,
+        width="stretch",
+        height=fit if fit else "auto",
+        column_config={"URL": st.column_config.LinkColumn("URL")},
+    )
 widgets.csv_download(state.sources_table, ctx, "sources.csv", lang, key="dl_sources")
 
 st.subheader(t("disagreements", lang))

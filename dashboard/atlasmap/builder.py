@@ -334,17 +334,20 @@ def map_config(
     wait_selector: str | None = None,
     legend_collapsed: bool = False,
     inline_outline: bool = False,
+    large_controls: bool = False,
 ) -> dict[str, Any]:
     """``window.atlasMap.init``'s configuration: the language, the interface text, the outline.
 
     report: tell the page around the map (the Streamlit app) about clicks; wait_selector: the element
-    of that page whose presence asks the map to say when it has drawn (the app's "map first" start).
+    of that page whose presence asks the map to say when it has drawn (the app's "map first" start);
+    large_controls: buttons and legend rows large enough to hit on a projector or a touch screen.
     """
     config: dict[str, Any] = {
         "lang": lang,
         "lang2": second_language(lang),
         "labels": map_labels(lang),
         "legendCollapsed": legend_collapsed,
+        "large": large_controls,
         "report": report,
         "waitSelector": wait_selector,
         "outlineAttribution": OUTLINE_ATTRIBUTION,
@@ -394,6 +397,20 @@ SHOW_MARK = "/*atlas-points*/"
 _SHOW_END = "`));\n"
 
 
+def with_view(data: dict[str, Any], view: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A selection's data opening at ``view`` = ``{"center": [lat, lon], "zoom": z}`` (a scene's)
+    rather than at its points' bounds (unchanged without a center; no zoom: the default zoom)."""
+    if not view or view.get("center") is None:
+        return data
+    zoom = view.get("zoom")
+    return {
+        **data,
+        "fit": None,
+        "center": [float(c) for c in view["center"]],
+        "zoom": float(zoom) if zoom is not None else DEFAULT_ZOOM,
+    }
+
+
 def show_call(token: str, data: dict[str, Any]) -> str:
     """The script that shows a selection in a map whose ``atlasMap.init`` has run. The data is a JSON
     text given to ``JSON.parse``, which the browser reads faster than an object literal (bench/)."""
@@ -441,9 +458,10 @@ def base_map(
     wait_selector: str | None = None,
     legend_collapsed: bool = False,
     height: str | int = "100%",
+    large_controls: bool = False,
 ) -> folium.Map:
     """The base map (see the module): the same for every selection in one language and setting.
-    ``report`` and ``wait_selector``: see :func:`map_config`."""
+    ``report``, ``wait_selector`` and ``large_controls``: see :func:`map_config`."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
     if assets not in ("served", "inline"):
@@ -472,6 +490,7 @@ def base_map(
         wait_selector=wait_selector,
         legend_collapsed=legend_collapsed,
         inline_outline=assets == "inline",
+        large_controls=large_controls,
     )
     m.add_child(_Script("AtlasInit", f"window.atlasMap.init(__MAP__, {script_json(config)});\n"))
     return m
@@ -492,13 +511,10 @@ def build_map(
 ) -> folium.Map:
     """The whole map of ``points`` (a places table, see ``dashboard.core.places``) in one page: the base
     map and the selection. ``atlas`` names organisations, sources and terms (without it: ids).
-    ``view`` (``{"center": [lat, lon], "zoom": z}``) opens the map there instead of around its points."""
+    ``view`` (``{"center": [lat, lon], "zoom": z}``, a scene's) opens the map there instead of around
+    its points."""
     m = base_map(lang, assets=assets, basemap=basemap, legend_collapsed=legend_collapsed, height=height)
-    data = selection_data(points, lang, atlas=atlas, colours=colours)
-    if view and view.get("center") is not None:
-        zoom = view.get("zoom")
-        data.update(fit=None, center=[float(c) for c in view["center"]],
-                    zoom=float(zoom) if zoom is not None else DEFAULT_ZOOM)  # fmt: skip
+    data = with_view(selection_data(points, lang, atlas=atlas, colours=colours), view)
     m.add_child(_Script("AtlasShow", show_call(token, data)))
     return m
 

@@ -29,6 +29,7 @@ from dashboard.core.schema import (
     MembershipCount,
     Office,
     Organisation,
+    Scene,
     Source,
     Vocabulary,
     parse_partial_date,
@@ -348,6 +349,7 @@ class Atlas:
     geocoded: pd.DataFrame
     points: pd.DataFrame
     problems: list[Problem] = field(default_factory=list)  # errors (entries left out) and warnings
+    scenes: list[Scene] = field(default_factory=list)  # the briefing's scenes (scenes.yaml), valid ones
 
     def org(self, org_id: str) -> Organisation:
         return self.organisation_records[org_id]
@@ -571,6 +573,30 @@ def _cross_check(
                 check(file, where, "qualifier", rec.qualifier, vocab.qualifiers, "qualifier")
 
 
+def _check_scenes(
+    scenes: list[tuple[str, Scene]], vocab: Vocabulary | None, org_ids: set[str], problems: list[Problem]
+) -> None:
+    """What a scene names must exist: its id once, its regions, kinds and organisations (one with a
+    bad value is left out with a message; the other scenes still work)."""
+    seen: dict[str, str] = {}
+    for where, sc in scenes:
+        if sc.id in seen:
+            problems.append(
+                Problem(paths.SCENES, where, "id", f"duplicate id (first at {seen[sc.id]})", sc.id)
+            )
+        seen.setdefault(sc.id, where)
+        allowed = {
+            "region": (vocab.regions if vocab else {}, "region"),
+            "kind": (vocab.organisation_kinds if vocab else {}, "kind of organisation"),
+            "org": (org_ids, "organisation id"),
+            "compare": (org_ids, "organisation id"),
+        }
+        for fld, (known, what) in allowed.items():
+            for value in getattr(sc, fld):
+                if value not in known:
+                    problems.append(Problem(paths.SCENES, where, fld, f"unknown {what}", value))
+
+
 def is_member_list(file: str) -> bool:
     """Whether a file label (see file_label) names a member list."""
     return file.startswith(f"{paths.MEMBER_LISTS}/")
@@ -645,12 +671,22 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
     # it (a broken sources.yaml does not make every row's source "unknown"), and its rows are out.
     broken = {p.file for p in problems if p.whole_file}
     _cross_check(vocab, sources, orgs, tables, geocoded, problems, broken)
+    scenes_path = data_dir / paths.SCENES
+    scenes = read_yaml_list(scenes_path, Scene, problems) if scenes_path.exists() else []  # optional
+    _check_scenes(scenes, vocab, {o.id for _, o in orgs}, problems)
 
     # For the partial atlas: set aside every entry with an error, then whatever depends on one
     # that was set aside (a member of an organisation with an error), saying so as a warning.
     bad = {(p.file, p.where) for p in problems if p.severity == "error"}
     sources = [(w, r) for w, r in sources if (paths.SOURCES, w) not in bad]
     orgs = [(w, r) for w, r in orgs if (paths.ORGANISATIONS, w) not in bad]
+    kept_orgs = {o.id for _, o in orgs}
+    scenes = [(w, sc) for w, sc in scenes if (paths.SCENES, w) not in bad]
+    for where, sc in scenes:
+        for org_id in sorted(set(sc.org + sc.compare) - kept_orgs):
+            msg = f"left out: organisation {org_id!r} has errors"
+            problems.append(Problem(paths.SCENES, where, "org", msg, severity="warning"))
+    scenes = [(w, sc) for w, sc in scenes if set(sc.org + sc.compare) <= kept_orgs]
     tables = {f: [(w, r) for w, r in rows if (f, w) not in bad] for f, rows in tables.items()}
     org_ids = {o.id for _, o in orgs}
     for file, rows in tables.items():
@@ -725,6 +761,7 @@ def _load(data_dir: Path) -> tuple[Atlas | None, list[Problem]]:
         geocoded=geocoded_df,
         points=points,
         problems=problems,
+        scenes=[sc for _, sc in scenes],
     )
     return atlas, problems
 

@@ -14,10 +14,11 @@ import pandas as pd
 
 from dashboard.core.data import Atlas
 from dashboard.core.places import restrict
+from dashboard.core.schema import PAGES, YEAR_MAX, YEAR_MIN, Scene
 from dashboard.core.text import DEFAULT_LANG, LANGS, t
 
-YEAR_MIN, YEAR_MAX = 1987, 2025
-PAGES = ("overview", "map", "timeline", "membership", "compare", "sources")
+__all__ = ["PAGES", "YEAR_MAX", "YEAR_MIN", "Filters", "Parsed", "Selection", "from_query_params",
+           "scene_filters", "select", "to_query_params"]  # fmt: skip
 # The one parameter the app receives in place of a link Streamlit dropped as too long (see
 # dashboard/shell/streamlit_private.py): "fields.<count>.<limit>" or "length.<characters>.<limit>".
 LINK_DROPPED = "_atlas_link_dropped"
@@ -33,6 +34,7 @@ class Filters:
     lang: str = DEFAULT_LANG
     present: bool = False  # presentation mode (projector)
     compare: tuple[str, ...] = ()  # organisations chosen on the Compare page
+    scene: str | None = None  # the briefing scene shown (data/scenes.yaml), if any
 
 
 @dataclass
@@ -86,8 +88,25 @@ def _pick(
     return tuple(dict.fromkeys(chosen))
 
 
+def scene_filters(scene: Scene, lang: str = DEFAULT_LANG, present: bool = True) -> Filters:
+    """The filters a scene shows (its page and map view are the app's to apply)."""
+    return Filters(
+        years=tuple(scene.years) if scene.years else (YEAR_MIN, YEAR_MAX),
+        regions=tuple(scene.region),
+        kinds=tuple(scene.kind),
+        organisations=tuple(scene.org),
+        lang=lang,
+        present=present,
+        compare=tuple(scene.compare),
+        scene=scene.id,
+    )
+
+
 def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -> Parsed:
-    """Read filters from URL parameters; never raises. Bad values are dropped with a notice."""
+    """Read filters from URL parameters; never raises. Bad values are dropped with a notice.
+
+    ``scene=<id>`` starts from that scene's filters (data/scenes.yaml); a filter the link also gives
+    replaces the scene's."""
     notices: list[str] = []
     marker = _values(params, LINK_DROPPED)
     dropped = _DROPPED.match(marker[0]) if marker else None
@@ -96,7 +115,13 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
         key = "notice_link_fields" if kind == "fields" else "notice_link_length"
         notices.append(Notice(key, n=f"{n:,}", limit=f"{limit:,}"))
         params = {k: v for k, v in params.items() if k != LINK_DROPPED}
-    years = (YEAR_MIN, YEAR_MAX)
+    raw_scene = _values(params, "scene")[:1]
+    scenes = {sc.id: sc for sc in atlas.scenes}
+    scene = scenes.get(raw_scene[0]) if raw_scene else None
+    if raw_scene and scene is None:
+        notices.append(Notice("notice_scene", values=raw_scene[0][:80]))
+    base = scene_filters(scene) if scene else Filters()
+    years = base.years
     raw_years = _values(params, "years")
     if raw_years:
         try:
@@ -109,11 +134,15 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
             years = clamped
         except (ValueError, OverflowError, TypeError):
             notices.append(Notice("notice_years_malformed", values=",".join(raw_years)[:80]))
-    regions = _pick(params, "region", list(atlas.vocabulary.regions), notices, "what_region")
-    kinds = _pick(params, "kind", list(atlas.vocabulary.organisation_kinds), notices, "what_kind")
+
+    def given(key: str, allowed: Sequence[str], what: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        return _pick(params, key, allowed, notices, what) if key in params else default
+
+    regions = given("region", list(atlas.vocabulary.regions), "what_region", base.regions)
+    kinds = given("kind", list(atlas.vocabulary.organisation_kinds), "what_kind", base.kinds)
     org_ids = list(atlas.organisation_records)
-    orgs = _pick(params, "org", org_ids, notices, "what_org")
-    compare = _pick(params, "compare", org_ids, notices, "what_compare")
+    orgs = given("org", org_ids, "what_org", base.organisations)
+    compare = given("compare", org_ids, "what_compare", base.compare)
     if len(compare) > 4:
         notices.append(Notice("notice_compare_four", values=", ".join(compare[4:])[:200]))
     raw_lang = _values(params, "lang")
@@ -125,11 +154,12 @@ def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -
     present = raw_present == ["1"]
     if raw_present and raw_present[0] not in ("0", "1"):
         notices.append(Notice("notice_present", values=raw_present[0][:40]))
-    known = {"years", "region", "kind", "org", "compare", "lang", "present"}
+    known = {"years", "region", "kind", "org", "compare", "lang", "present", "scene"}
     extra = sorted(k for k in params if k not in known)
     if extra:
         notices.append(Notice("notice_settings", values=", ".join(extra)[:200]))
-    return Parsed(Filters(years, regions, kinds, orgs, lang, present, compare[:4]), notices)
+    filters = Filters(years, regions, kinds, orgs, lang, present, compare[:4], scene.id if scene else None)
+    return Parsed(filters, notices)
 
 
 def to_query_params(f: Filters) -> dict[str, str]:
@@ -144,6 +174,8 @@ def to_query_params(f: Filters) -> dict[str, str]:
     out["lang"] = f.lang
     if f.present:
         out["present"] = "1"
+    if f.scene:
+        out["scene"] = f.scene
     return out
 
 

@@ -20,6 +20,7 @@ from geocoding.paths import (  # noqa: F401 (re-exported: the data folder's layo
     OFFICES,
     ORGANISATIONS,
     ROOT,
+    SCENES,
     SHIPPED_DATA_DIR,
     SOURCES,
     VOCABULARY,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from geocoding.records import (  # noqa: F401 (re-exported: the records every layer shares)
     EARLIEST_YEAR,
@@ -331,3 +331,57 @@ class Event(Strict):
     # secretariat moves, world milestones); the title stays in the hover and the table
     label_ja: str | None = Field(default=None, max_length=EVENT_LABEL_MAX_JA)
     label_en: str | None = Field(default=None, max_length=EVENT_LABEL_MAX_EN)
+
+
+# ---------------------------------------------------------------- scenes.yaml
+YEAR_MIN, YEAR_MAX = 1987, 2025  # the founding-year filter's range (dashboard.core.filters)
+PAGES = ("overview", "map", "timeline", "membership", "compare", "sources")  # the app's pages, by URL path
+Page = Literal["overview", "map", "timeline", "membership", "compare", "sources"]
+Ids = Annotated[
+    list[Slug],
+    BeforeValidator(lambda v: [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v),
+]
+
+
+def _years(value: object) -> object:
+    """'1990,2010' (as in a link) or [1990, 2010]."""
+    if isinstance(value, str):
+        return [x.strip() for x in value.split(",")]
+    return value
+
+
+class Scene(Strict):
+    """One saved view of a briefing: a page with the filters a link would carry (``years``,
+    ``region``, ``kind``, ``org``, ``compare``), on the map a ``center`` and ``zoom``, and presenter
+    notes. Values are ids, as in the app's links (``region: [east-asia]`` or ``region: east-asia``);
+    whether they exist is checked against the vocabulary and organisations (dashboard.core.data)."""
+
+    id: Slug
+    title_ja: NonEmpty
+    title_en: NonEmpty
+    page: Page
+    years: Annotated[tuple[int, int] | None, BeforeValidator(_years)] = None
+    region: Ids = []
+    kind: Ids = []
+    org: Ids = []
+    compare: Ids = Field(default=[], max_length=4)
+    center: tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]] | None = (
+        None
+    )
+    zoom: int | None = Field(default=None, ge=1, le=18)
+    notes_ja: str | None = None
+    notes_en: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scene:
+        if self.years is not None:
+            lo, hi = self.years
+            if not YEAR_MIN <= lo <= hi <= YEAR_MAX:
+                raise ValueError(
+                    f"years {lo},{hi}: two years, the first not after the second, in {YEAR_MIN}-{YEAR_MAX}"
+                )
+        if (self.center is not None or self.zoom is not None) and self.page != "map":
+            raise ValueError("center and zoom belong to a scene of the map page")
+        if len(self.compare) == 1:
+            raise ValueError("compare needs two to four organisations")
+        return self

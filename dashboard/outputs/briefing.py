@@ -16,6 +16,14 @@ The page is rendered from ``templates/briefing.html.j2`` with Jinja2's autoescap
 ``templates/briefing.css``): every value is text unless the code hands in Markup, which only the
 pieces the atlas generates itself are (the stylesheet, the charts).
 
+Every chart and the map carry their text alternative (``dashboard.core.describe``) and their data
+as a table one click away (``<details>``).
+
+The same scenes as presentation mode (data/scenes.yaml) make the **scenes pack**
+(:func:`scenes_html`, ``templates/scenes.html.j2`` with ``scenes.css`` and ``scenes.js`` inlined): one
+offline page, a scene at a time, stepped with the arrow keys, Page Up/Down (a clicker), Home/End,
+with the presenter notes on N.
+
 A Content-Security-Policy in the page forbids every network request (``default-src 'none'``), so
 even a link someone adds later to a data file cannot make the page call out.
 
@@ -25,6 +33,7 @@ browser keeps them once for every page), the page has the site's navigation, and
 some of the sections (a scene shows one view).
 
 >>> html = briefing_html(load_atlas(), Filters(regions=("europe",), lang="en"))
+>>> deck = scenes_html(load_atlas(), lang="ja")
 """
 
 from __future__ import annotations
@@ -43,10 +52,20 @@ from dashboard.atlasmap.builder import standalone_html
 from dashboard.core import paths
 from dashboard.core.compare import comparison
 from dashboard.core.data import Atlas
-from dashboard.core.figures import membership_figure, timeline_figure
-from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, select
-from dashboard.core.safety import Markup, clean, html_lines, safe_url, style_code
-from dashboard.core.tables import headline_numbers, organisations_table, several_networks_table, sources_table
+from dashboard.core.describe import map_summary, membership_summary, timeline_summary
+from dashboard.core.figures import Space, membership_figure, timeline_figure
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, scene_filters, select
+from dashboard.core.safety import Markup, clean, html_lines, safe_url, script_code, style_code
+from dashboard.core.schema import Scene
+from dashboard.core.tables import (
+    events_table,
+    headline_numbers,
+    membership_table,
+    organisations_table,
+    places_table,
+    several_networks_table,
+    sources_table,
+)
 from dashboard.core.text import DEFAULT_LANG, LANGS, date_text, join, labelled, pick, t
 
 MAX_COMPARE_COLUMNS = 4
@@ -60,8 +79,14 @@ LABEL_KEYS = (
     "no_points",
     "compare_one",
     "footer",
+    "in_words",
 )
 STYLESHEET = "briefing.css"
+SCENES_TEMPLATE, SCENES_STYLESHEET, SCENES_SCRIPT = "scenes.html.j2", "scenes.css", "scenes.js"
+# A scene's chart is laid out at this size (a 1280 x 720 projector's) and scaled to the screen by
+# scenes.js, labels and all, so that it fits any screen as it was laid out.
+SCENE_CHART = Space(width=1280, height=600, font=16)
+ON_SCREEN = ("kind", "latest_membership", "mission")  # a comparison scene's rows (the rest below)
 # The pack's sections, in order (briefing.html.j2); a page of the site may hold only some of them.
 SECTIONS = (
     "filters", "numbers", "organisations", "map", "several_networks", "timeline", "membership", "compare",
@@ -191,17 +216,22 @@ def filters_in_words(atlas: Atlas, f: Filters, lang: str) -> list[tuple[str, str
     return out
 
 
-def _figure_html(fig: Any, div_id: str, plotly: bool | str) -> str:
+def _figure_html(fig: Any, div_id: str, plotly: bool | str, fixed: Space | None = None) -> str:
     """A chart's HTML; ``plotly``: True inlines plotly.js (no CDN), an address links it (the site),
-    False leaves it to an earlier chart of the page."""
-    fig.update_layout(autosize=True)
+    False leaves it to an earlier chart of the page. ``fixed``: drawn at exactly that size (a scene's,
+    which scenes.js scales)."""
+    if fixed is None:
+        fig.update_layout(autosize=True)
+    else:
+        fig.update_layout(autosize=False, width=fixed.width, height=fixed.height)
     return fig.to_html(
         full_html=False,
         include_plotlyjs=plotly,
         include_mathjax=False,
         div_id=div_id,
-        default_width="100%",
-        config={"displaylogo": False, "responsive": True},
+        default_width="100%" if fixed is None else f"{fixed.width}px",
+        default_height="100%" if fixed is None else f"{fixed.height}px",
+        config={"displaylogo": False, "responsive": fixed is None},
     )
 
 
@@ -250,6 +280,9 @@ def briefing_html(
         site_nav=t("site_nav", lang),
         several_networks=t("several_networks", lang),
         several_networks_caption=t("several_networks_caption", lang),
+        places_table=t("places_table", lang),
+        events_table=t("events_table", lang),
+        membership_table=t("membership_table", lang),
     )
     if linked is not None:
         labels["map_note"] = t("site_map_note", lang)
@@ -295,6 +328,17 @@ def briefing_html(
             if "several_networks" in sections
             else None,
             **charts,
+            # each chart and the map in words, and their data one click away
+            summaries={
+                "map": map_summary(sel, atlas, lang),
+                "timeline": timeline_summary(sel, atlas, lang),
+                "membership": membership_summary(sel.membership, atlas, lang),
+            },
+            places=table_data(places_table(atlas, sel, lang)) if "map" in sections else None,
+            events=table_data(events_table(atlas, sel, lang)) if "timeline" in sections else None,
+            membership_counts=table_data(membership_table(atlas, sel, lang))
+            if "membership" in sections
+            else None,
         )
         if "map" in sections and not sel.points.empty:
             if linked is not None:
@@ -302,3 +346,101 @@ def briefing_html(
             else:  # the map page goes into the iframe's srcdoc attribute: escaped there, as any text is
                 context["map_page"] = standalone_html(sel.points, lang=lang, atlas=atlas, basemap=False)
     return _environment().get_template(TEMPLATE).render(**context)
+
+
+# ---------------------------------------------------------------- the scenes pack
+def _scene(atlas: Atlas, scene: Scene, lang: str, first_chart: bool) -> tuple[dict[str, Any], bool]:
+    """One scene of the pack: its title, notes, visual, text alternative and data table."""
+    sel = select(atlas, scene_filters(scene, lang=lang, present=True))
+    out: dict[str, Any] = {
+        "id": scene.id,
+        "page": scene.page,
+        "title": pick(scene.title_ja, scene.title_en, lang),
+        "notes": pick(scene.notes_ja, scene.notes_en, lang),
+        "summary": "",
+        "table": None,
+        "table_label": "",
+        "nothing": t("nothing_selected", lang) if sel.empty and scene.page != "sources" else None,
+        **dict.fromkeys(("numbers", "visual_table", "map_page", "chart", "comparison", "comparison_rest")),
+    }
+    if out["nothing"]:
+        return out, first_chart
+    chart_id = f"scene-{scene.id}-chart"
+    match scene.page:
+        case "overview":
+            out["numbers"] = headline_numbers(atlas, sel, lang)
+            out["visual_table"] = table_data(organisations_table(atlas, sel, lang))
+        case "map":
+            view = {"center": scene.center, "zoom": scene.zoom or 4} if scene.center else None
+            out["map_page"] = (
+                standalone_html(
+                    sel.points, lang=lang, atlas=atlas, basemap=False, view=view, legend_collapsed=True
+                )
+                if not sel.points.empty
+                else None
+            )
+            out["summary"] = map_summary(sel, atlas, lang)
+            out["table"], out["table_label"] = (
+                table_data(places_table(atlas, sel, lang)),
+                t("places_table", lang),
+            )
+        case "timeline":
+            fig = timeline_figure(sel, atlas, lang, SCENE_CHART)
+            out["chart"] = Markup(_figure_html(fig, chart_id, first_chart, fixed=SCENE_CHART))
+            out["summary"] = timeline_summary(sel, atlas, lang)
+            out["table"], out["table_label"] = (
+                table_data(events_table(atlas, sel, lang)),
+                t("events_table", lang),
+            )
+            first_chart = False
+        case "membership":
+            fig = membership_figure(sel.membership, atlas, lang, space=SCENE_CHART)
+            out["chart"] = Markup(_figure_html(fig, chart_id, first_chart, fixed=SCENE_CHART))
+            out["summary"] = membership_summary(sel.membership, atlas, lang)
+            out["table"] = table_data(membership_table(atlas, sel, lang))
+            out["table_label"] = t("membership_table", lang)
+            first_chart = False
+        case "compare":
+            ids = [o for o in scene.compare if o in sel.org_ids] or sel.org_ids[:MAX_COMPARE_COLUMNS]
+            if len(ids) >= 2:
+                c = comparison(atlas, ids, lang)
+                columns = list(zip(c.org_ids, c.columns, strict=True))
+                out["comparison"] = {"columns": columns, "rows": [r for r in c.rows if r.key in ON_SCREEN]}
+                rest = [r for r in c.rows if r.key not in ON_SCREEN]
+                out["comparison_rest"] = {"columns": columns, "rows": rest}
+        case "sources":
+            out["visual_table"] = table_data(sources_table(atlas, lang), links=[t("col_url", lang)])
+    return out, first_chart
+
+
+def scenes_html(
+    atlas: Atlas, *, lang: str = DEFAULT_LANG, today: date | None = None, scenes: list[Scene] | None = None
+) -> str:
+    """The scenes pack: every scene of data/scenes.yaml (or ``scenes``) in one offline page, one at a
+    time, stepped with the keys. Raises ValueError when there is no scene."""
+    chosen = list(atlas.scenes if scenes is None else scenes)
+    if not chosen:
+        raise ValueError(f"no scenes to export: add some to {paths.SCENES} (see the README, 'Presenting')")
+    lang = lang if lang in LANGS else DEFAULT_LANG
+    items, first = [], True
+    for scene in chosen:
+        item, first = _scene(atlas, scene, lang, first)
+        items.append(item)
+    keys = ("scene_previous", "scene_next", "scene_notes", "scene_keys_help", "cmp_attribute",
+            "compare_all_attributes", "page_map", "app_title")  # fmt: skip
+    labels = {k: t(k, lang) for k in keys}
+    labels.update({k: _lab(k, lang) for k in ("in_words", "map_note", "no_points", "scenes_pack", "footer")})
+    directory = paths.TEMPLATES_DIR
+    generated = (today or date.today()).isoformat()
+    return render_template(
+        SCENES_TEMPLATE,
+        lang=lang,
+        title=f"{t('app_title', lang)} — {_lab('scenes_pack', lang)}",
+        generated=generated,
+        generated_text=date_text(generated, lang),
+        labels=labels,
+        scenes=items,
+        chart=SCENE_CHART,
+        css=Markup(style_code((directory / SCENES_STYLESHEET).read_text(encoding="utf-8"))),
+        js=Markup(script_code((directory / SCENES_SCRIPT).read_text(encoding="utf-8"))),
+    )

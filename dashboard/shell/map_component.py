@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.atlasmap.builder import base_map, points_at, selection_data, show_call
+from dashboard.atlasmap.builder import base_map, points_at, selection_data, show_call, with_view
 from dashboard.shell.folium_private import component_args, component_func, first_report, generate_js_hash
 from dashboard.shell.sidebar import FILTERS_WAIT_SELECTOR
 from dashboard.shell.state import Context
@@ -22,14 +22,16 @@ RETURNED = ("last_object_clicked", "last_object_clicked_count", "point_id")
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _base_args(lang: str, legend_collapsed: bool) -> dict:
-    """The base map's component arguments, one per language and legend setting (for every session)."""
+def _base_args(lang: str, present: bool) -> dict:
+    """The base map's component arguments, one per language and mode (for every session). In
+    presentation mode the legend starts collapsed and the controls are large enough to hit."""
     m = base_map(
         lang,
         assets="served",
         report=True,
         wait_selector=FILTERS_WAIT_SELECTOR,
-        legend_collapsed=legend_collapsed,
+        legend_collapsed=present,
+        large_controls=present,
     )
     args = component_args(m, None, RETURNED)
     # What streamlit-folium's frame reports once the map is up: the same value, so that report is no
@@ -39,18 +41,22 @@ def _base_args(lang: str, legend_collapsed: bool) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _selection_code(_ctx: Context, token: str, lang: str) -> str:
-    return show_call(token, selection_data(_ctx.selection.points, lang, atlas=_ctx.atlas))
+def _selection_code(_ctx: Context, token: str, lang: str, view: dict | None) -> str:
+    data = selection_data(_ctx.selection.points, lang, atlas=_ctx.atlas)
+    return show_call(token, with_view(data, view))  # a scene's own view instead of the points' bounds
 
 
-def atlas_map(ctx: Context, key: str, height: int) -> dict:
+def atlas_map(
+    ctx: Context, key: str, height: int, view: dict | None = None, scene: str | None = None
+) -> dict:
     """Draw the map of the context's selection; return ``{"point_ids": [...]}``: the point clicked in this
     selection (its id, as the map reports it), or every point at the clicked position when only that
-    came back; empty before a click."""
-    token = ctx.cache_key
+    came back; empty before a click. ``view``: {"center", "zoom"} to show instead of every point (a
+    scene's, named ``scene``)."""
+    token = ctx.cache_key + (f"|scene={scene}" if view is not None else "")
     present = ctx.filters.present
     args = dict(_base_args(ctx.lang, present))
-    args["feature_group"] = _selection_code(ctx, token, ctx.lang)
+    args["feature_group"] = _selection_code(ctx, token, ctx.lang, view)
     args["key"] = generate_js_hash("atlas-map", f"{key}-{int(present)}", False)
     hash_key = args["key"]
 

@@ -34,11 +34,12 @@ from dashboard.core.filters import (
     Filters,
     Selection,
     from_query_params,
+    scene_filters,
     select,
     to_query_params,
 )
 from dashboard.core.safety import escape_markdown
-from dashboard.core.text import DEFAULT_LANG, t
+from dashboard.core.text import DEFAULT_LANG
 from dashboard.shell.streamlit_private import expire_closed_sessions
 
 T = TypeVar("T")
@@ -53,6 +54,7 @@ _DATA_FILES = (
     paths.MEMBERSHIP,
     paths.EVENTS,
     paths.GEOCODED,
+    paths.SCENES,
 )
 
 
@@ -218,10 +220,13 @@ def freeze_startup_heap() -> int:
     return gc.get_freeze_count()
 
 
-# A constant stylesheet (no data): the only thing st.html ever receives (tests/test_security.py).
-PRESENTATION_CSS = (
-    "<style>\n" + (Path(__file__).parent / "presentation.css").read_text(encoding="utf-8") + "</style>"
-)
+def _stylesheet(name: str) -> str:
+    return "<style>\n" + (Path(__file__).parent / name).read_text(encoding="utf-8") + "</style>"
+
+
+# Constant stylesheets (no data): the only things st.html ever receives (tests/test_security.py).
+BASE_CSS = _stylesheet("base.css")  # every page: contrast, focus, the stage's hidden frame
+PRESENTATION_CSS = _stylesheet("presentation.css")  # presentation mode: a projector's screen
 
 
 @dataclass(frozen=True)
@@ -243,10 +248,11 @@ class Context:
 
 
 def _cache_key(data_key: tuple, f: Filters) -> str:
-    return repr((data_key, replace(f, present=False)))
+    return repr((data_key, replace(f, present=False, scene=None)))
 
 
-def _apply_to_widgets(f: Filters) -> None:
+def apply_filters(f: Filters) -> None:
+    """Put filters into the sidebar's widgets (a link's, a scene's, or the defaults)."""
     st.session_state["lang"] = f.lang
     st.session_state["years"] = f.years
     st.session_state["region"] = list(f.regions)
@@ -254,12 +260,13 @@ def _apply_to_widgets(f: Filters) -> None:
     st.session_state["org"] = list(f.organisations)
     st.session_state["present"] = f.present
     st.session_state["compare_sel"] = list(f.compare)
+    st.session_state["scene"] = f.scene
 
 
-def _from_widgets() -> Filters:
+def _from_widgets(atlas: Atlas) -> Filters:
     s = st.session_state
     years = tuple(s.get("years", (YEAR_MIN, YEAR_MAX)))
-    return Filters(
+    f = Filters(
         years=(int(years[0]), int(years[1])),
         regions=tuple(s.get("region", ())),
         kinds=tuple(s.get("kind", ())),
@@ -268,15 +275,25 @@ def _from_widgets() -> Filters:
         present=bool(s.get("present", False)),
         compare=tuple(s.get("compare_sel", ())),
     )
+    # the scene shown: the last one stepped to, while the filters are still the scene's
+    scene = next((sc for sc in atlas.scenes if sc.id == s.get("scene")), None)
+    if scene is not None and _same_view(scene_filters(scene, f.lang, f.present), f):
+        f = replace(f, scene=scene.id)
+    return f
+
+
+def _same_view(a: Filters, b: Filters) -> bool:
+    return replace(a, lang=b.lang, present=b.present, scene=None) == replace(b, scene=None)
 
 
 def reset_filters() -> None:
-    _apply_to_widgets(Filters(lang=st.session_state.get("lang", DEFAULT_LANG)))
+    apply_filters(Filters(lang=st.session_state.get("lang", DEFAULT_LANG)))
     st.session_state["url_notices"] = []
 
 
-def _leave_presentation() -> None:
+def leave_presentation() -> None:
     st.session_state["present"] = False
+    st.session_state["notes_open"] = False
 
 
 def current_filters(atlas: Atlas) -> Filters:
@@ -290,25 +307,38 @@ def current_filters(atlas: Atlas) -> Filters:
     st.session_state["_first_run"] = first
     if first:
         parsed = from_query_params(st.query_params.to_dict(), atlas)
-        _apply_to_widgets(parsed.filters)
+        apply_filters(parsed.filters)
         st.session_state["url_notices"] = parsed.notices
         st.session_state["url_filters"] = parsed.filters
         st.session_state["filters_initialised"] = True
+        if parsed.filters.scene:  # a link to a scene opens the scene's page
+            st.session_state["_goto_page"] = scene_page(atlas, parsed.filters.scene)
 
-    f = _from_widgets()
+    f = _from_widgets(atlas)
     # The link's notices stay until the user changes a filter (the language aside).
     read = st.session_state.get("url_filters")
     if read is not None and replace(read, lang=f.lang, present=f.present) != f:
         st.session_state["url_notices"] = []
     for n in st.session_state.get("url_notices") or []:
         st.warning(escape_markdown(n.text(f.lang) if hasattr(n, "text") else n), icon=":material/warning:")
-    wanted = to_query_params(f)
-    if st.query_params.to_dict() != wanted:
-        st.query_params.from_dict(wanted)
+    st.html(BASE_CSS)
     if f.present:
         st.html(PRESENTATION_CSS)
-        st.button(t("exit_presentation", f.lang), on_click=_leave_presentation, key="leave_present")
     return f
+
+
+def scene_page(atlas: Atlas, scene_id: str | None) -> str | None:
+    """The page of a scene (None for no scene or an unknown one)."""
+    return next((sc.page for sc in atlas.scenes if sc.id == scene_id), None)
+
+
+def sync_url(atlas: Atlas, f: Filters, page: str) -> None:
+    """Write the filters into the address bar (every run: a page change clears it otherwise). The
+    scene is written only on its own page, so that a copied link opens what is on the screen."""
+    on_its_page = f.scene is not None and scene_page(atlas, f.scene) == page
+    wanted = to_query_params(f if on_its_page else replace(f, scene=None))
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
 
 
 def shows_map(ctx: Context) -> bool:
@@ -348,7 +378,7 @@ def make_context(atlas: Atlas, f: Filters) -> Context:
     """The context of ``f`` on ``atlas``: the selection from the cache (per filters and data stamp)."""
     folder = paths.data_dir()
     data_key = (str(folder), _stamp(folder))
-    selection = _select_cached(atlas, _cache_key(data_key, f), replace(f, present=False))
+    selection = _select_cached(atlas, _cache_key(data_key, f), replace(f, present=False, scene=None))
     return Context(atlas, f, selection, data_key)
 
 
@@ -392,12 +422,27 @@ def standalone_map_html(ctx: Context) -> str:
 def _briefing(_ctx: Context, key: str, today: date) -> bytes:  # noqa: ARG001 (cache key)
     from dashboard.outputs.briefing import briefing_html
 
-    return briefing_html(_ctx.atlas, replace(_ctx.filters, present=False), today=today).encode("utf-8")
+    return briefing_html(_ctx.atlas, replace(_ctx.filters, present=False, scene=None), today=today).encode(
+        "utf-8"
+    )
 
 
 def briefing_bytes(ctx: Context) -> bytes:
     """The briefing pack of the context's filters, made today; cached per selection and day."""
     return _briefing(ctx, ctx.cache_key, date.today())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _scenes(_atlas: Atlas, lang: str, key: tuple, today: date) -> bytes:  # noqa: ARG001 (cache key)
+    from dashboard.outputs.briefing import scenes_html
+
+    return scenes_html(_atlas, lang=lang, today=today).encode("utf-8")
+
+
+def scenes_bytes(ctx: Context) -> bytes:
+    """The scenes pack (every scene of data/scenes.yaml, stepped with the keys) in the context's
+    language, made today; cached per language, data stamp and day."""
+    return _scenes(ctx.atlas, ctx.lang, ctx.data_key, date.today())
 
 
 # The tables the pages show and download, each cached per selection and language.

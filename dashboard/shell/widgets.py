@@ -27,11 +27,13 @@ from dashboard.shell import state
 from dashboard.shell.state import Context
 
 
-def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
-    """Name every data error on the page (as plain text), never a traceback."""
+def show_data_errors(problems: list[Problem], lang: str, fatal: bool, compact: bool = False) -> None:
+    """Name every data error on the page (as plain text), never a traceback. ``compact`` (presentation
+    mode): one line, the list behind a button, so the scenes keep the screen."""
     errors = [p for p in problems if p.severity == "error"]
     if not errors:
         return
+    listed = "\n".join(f"- {p}" for p in errors)
     if fatal:
         title = t("data_error_title", lang)
     else:
@@ -40,9 +42,16 @@ def show_data_errors(problems: list[Problem], lang: str, fatal: bool) -> None:
     if unreadable:  # named at the top of every page, not only in the list below
         names = join([escape_markdown(f) for f in unreadable], lang)
         title += "\n\n" + t("data_error_files", lang, files=names)
+    if compact and not fatal:
+        with st.container(key="data-problems", horizontal=True, vertical_alignment="center"):
+            st.error(title, icon=":material/error:", width="stretch")
+            with st.popover(t("data_error_show", lang), icon=":material/list:"):
+                st.markdown(t("data_error_fix", lang))
+                st.code(listed, language=None)
+        return
     st.error(title, icon=":material/error:")
     with st.expander(t("data_error_fix", lang), expanded=fatal):
-        st.code("\n".join(f"- {p}" for p in errors), language=None)
+        st.code(listed, language=None)
 
 
 def option_labels(labels: dict[Any, str]) -> Callable[[Any], str]:
@@ -74,6 +83,7 @@ def csv_download(build: Callable[[Context], Any], ctx: Context, file_name: str, 
         mime="text/csv",
         key=key,
         on_click="ignore",
+        icon=":material/download:",
     )
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium\\.st_folium"]'
 # The browser tests' server waits this long before drawing the filters without the map's report.
 FILTERS_FALLBACK_S = 12
 APP_IDLE = '.stApp[data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+PAGES = {  # url path -> interface key of the page's heading
+    "": "app_title",
+    "map": "page_map",
+    "timeline": "page_timeline",
+    "membership": "page_membership",
+    "compare": "page_compare",
+    "sources": "page_sources",
+}
 
 # In a Leaflet page: what is drawn (cluster icons and lone circle markers) and where the points are.
 MAP_STATE_JS = """() => {
@@ -41,6 +50,16 @@ def current_url(page) -> str:
     """The address bar as it is now. ``page.url`` is only refreshed while Playwright handles events
     (not during ``poll``'s sleeps), so a URL the app rewrote a moment later could stay unseen."""
     return page.evaluate("() => location.href")
+
+
+def heading(page) -> str:
+    """The page's title as shown."""
+    return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
+
+
+def query(page) -> dict[str, str]:
+    """The address bar's parameters as they are now."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(current_url(page)).query).items()}
 
 
 def poll(

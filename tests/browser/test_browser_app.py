@@ -7,7 +7,6 @@ from the page itself, so a page that drops or duplicates points fails.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -17,17 +16,21 @@ from dashboard.core.data import load_atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import Filters, select
 from dashboard.core.text import t
+from tests.browser.layout import settle
 from tests.browser.pageutil import (
     FILTERS_FALLBACK_S,
+    PAGES,
     chips,
     choose,
     current_url,
     goto,
+    heading,
     map_frame,
     map_state,
     multiselect_chips,
     plotly_state,
     poll,
+    query,
     rounded,
     settled_map_state,
     sidebar,
@@ -37,15 +40,6 @@ from tests.browser.pageutil import (
 
 pytestmark = pytest.mark.browser
 
-PAGES = {  # url path -> interface key of the page's heading
-    "": "app_title",
-    "map": "page_map",
-    "timeline": "page_timeline",
-    "membership": "page_membership",
-    "compare": "page_compare",
-    "sources": "page_sources",
-}
-
 
 @pytest.fixture(scope="module")
 def atlas():
@@ -54,14 +48,6 @@ def atlas():
 
 def expected_points(atlas, **filters):
     return select(atlas, Filters(**filters)).points
-
-
-def heading(page) -> str:
-    return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
-
-
-def query(page) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(current_url(page)).query).items()}
 
 
 # ---------------------------------------------------------------------------------- every page
@@ -257,6 +243,7 @@ def build(chart: str, atlas):
 
 def _hover_a_point(page) -> str:
     """Hover the first drawn marker of the first chart with the mouse; the hover label's text."""
+    settle(page)  # the chart redrawn for the measured screen (a redraw would drop the hover label)
     point = page.locator(".js-plotly-plot .scatterlayer .trace .points path").first
     point.scroll_into_view_if_needed()
     box = point.bounding_box()

@@ -162,6 +162,7 @@
     S.highlightOn = S.config.highlight === true;
     const box = map.getContainer();
     box.classList.add("atlas-map");
+    if (S.config.large) { box.classList.add("atlas-large"); } // a projector: controls large enough to hit
     box.style.background = BACKGROUND;
     addOutline(map);
     addFullscreen(map);
@@ -840,8 +841,9 @@
   function legendUpdate() {
     const map = S.map;
     if (!S.legend) {
+      // bottom left; on a narrow map (a phone) top right, clear of the attribution across the bottom
       const Legend = L.Control.extend({
-        options: {position: "bottomleft"},
+        options: {position: map.getSize().x < 600 ? "topright" : "bottomleft"},
         onAdd: function () {
           const div = L.DomUtil.create("div", "atlas-legend leaflet-control");
           div.setAttribute("role", "group");
@@ -906,10 +908,7 @@
     if (b) {
       const label = collapsed ? S.labels.show_legend : S.labels.hide_legend;
       b.setAttribute("aria-expanded", collapsed ? "false" : "true");
-      if (label) {
-        b.setAttribute("aria-label", label);
-        b.title = label;
-      }
+      if (label) { b.title = label; } // its name stays the visible title; aria-expanded tells the state
     }
   }
 
@@ -995,6 +994,7 @@
       points: points,
       shown: S.shown,
       zoom: S.map ? S.map.getZoom() : null,
+      center: S.map ? [S.map.getCenter().lat, S.map.getCenter().lng] : null,
       lastDrawMs: S.lastDrawMs,
       lastIndexMs: S.lastIndexMs,
       timing: S.timing

@@ -330,3 +330,15 @@ def test_nginx_serves_every_file_and_the_map_page_under_load(tmp_path, atlas):
             print(f"\n/ja/map.html from nginx: {figure['rps']} requests/s ({figure['tool']})")
     finally:
         shutil.rmtree(root.parent, ignore_errors=True)
+
+
+def test_a_hostile_scenes_file_is_read_with_the_data_files_limits(tmp_path, atlas):
+    """An alias bomb in scenes.yaml is one message, not a stall (the limits of every data file)."""
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    for i in range(1, 9):
+        refs = ",".join([f"*{chr(96 + i)}"] * 9)
+        bomb += f"{chr(97 + i)}: &{chr(97 + i)} [{refs}]\n"
+    (tmp_path / "scenes.yaml").write_text(bomb, encoding="utf-8")
+    scenes, problems = load_scenes(tmp_path, atlas)
+    assert scenes == []
+    assert len(problems) == 1 and "scenes.yaml: cannot be read" in problems[0] and "alias" in problems[0]

@@ -38,8 +38,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dashboard.atlasmap.builder import standalone_html
 from dashboard.core import paths
 from dashboard.core.data import Atlas
@@ -54,6 +52,7 @@ from dashboard.outputs.briefing import (
     briefing_html,
     filters_in_words,
 )
+from geocoding.files import MAX_YAML_BYTES, FileProblem, load_yaml_limited, read_text_limited
 
 SCENES_FILE = getattr(paths, "SCENES", "scenes.yaml")  # issue 14's file, in the data folder
 INDEX_TEMPLATE = "site_index.html.j2"
@@ -114,9 +113,9 @@ def load_scenes(folder: Path, atlas: Atlas) -> tuple[list[Scene], list[str]]:
     if not path.is_file():
         return [], []
     name = path.name
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    try:  # with the limits every data file is read with (size, nesting, aliases)
+        raw, _ = load_yaml_limited(read_text_limited(path, MAX_YAML_BYTES), path)
+    except (OSError, FileProblem) as exc:
         return [], [f"{name}: cannot be read, no scene pages: {exc}"]
     entries = raw.get("scenes") if isinstance(raw, Mapping) else raw
     if entries is None:

@@ -341,4 +341,6 @@ def test_a_hostile_scenes_file_is_read_with_the_data_files_limits(tmp_path, atla
     (tmp_path / "scenes.yaml").write_text(bomb, encoding="utf-8")
     scenes, problems = load_scenes(tmp_path, atlas)
     assert scenes == []
-    assert len(problems) == 1 and "scenes.yaml: cannot be read" in problems[0] and "alias" in problems[0]
+    (problem,) = problems
+    assert "scenes.yaml: cannot be read" in problem
+    assert "alias" in problem

@@ -24,7 +24,7 @@ from dashboard.core import paths
 from dashboard.core.data import load_atlas, load_atlas_partial
 from dashboard.core.describe import map_summary, membership_summary, timeline_summary
 from dashboard.core.filters import Filters, scene_filters, select
-from dashboard.core.text import pick, t
+from dashboard.core.text import count, pick, t
 from tests.browser.layout import (
     PHONE,
     PROJECTOR,
@@ -360,7 +360,8 @@ def test_a_bad_scene_in_the_file_is_named_and_the_others_step(bad_scene_server, 
     page = b.page
     page.goto(f"{url}/?present=1&lang=en")
     settle(page)
-    error = page.locator('[data-testid="stAlert"]').filter(has_text=t("data_error_partial", "en", n=1))
+    banner = t("data_error_partial", "en", problems=count("problems", 1, "en"))
+    error = page.locator('[data-testid="stAlert"]').filter(has_text=banner)
     assert error.is_visible()
     # in presentation mode one line; where, and what to fix, one click away
     page.locator(".st-key-data-problems [data-testid='stPopover'] button").click()

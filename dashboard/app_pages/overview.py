@@ -1,7 +1,5 @@
 """Overview: headline numbers and the organisations the filters select."""
 
-from datetime import date
-
 import streamlit as st
 
 from dashboard.core.tables import headline_numbers
@@ -33,24 +31,13 @@ with stage.main_visual():
         st.dataframe(state.organisations_table(ctx), hide_index=True, width="stretch", height=fit or "auto")
 widgets.csv_download(state.organisations_table, ctx, "organisations.csv", lang, key="dl_orgs")
 
-st.download_button(
-    t("download_briefing", lang),
-    state.later(state.briefing_bytes, ctx),  # built (and cached) only when someone clicks
-    file_name=f"climate-networks-briefing-{date.today().isoformat()}.html",
-    mime="text/html",
-    key="dl_briefing",
-    on_click="ignore",
-    icon=":material/download:",
-)
-
-
+widgets.html_download(t("download_briefing", lang), state.briefing_bytes, ctx, "briefing", key="dl_briefing")
 if atlas.scenes:  # the briefing's scenes as one file, stepped with the keys (a room with no Wi-Fi)
-    st.download_button(
+    widgets.html_download(
         t("download_scenes", lang),
-        state.later(state.scenes_bytes, ctx),  # built (and cached) only when someone clicks
-        file_name=f"climate-networks-scenes-{date.today().isoformat()}.html",
-        mime="text/html",
+        state.scenes_bytes,
+        ctx,
+        "scenes",
         key="dl_scenes",
-        on_click="ignore",
         icon=":material/slideshow:",
     )

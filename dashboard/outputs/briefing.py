@@ -271,19 +271,13 @@ def briefing_html(
     labels = {key: _lab(key, lang) for key in LABEL_KEYS}
     generated = (today or date.today()).isoformat()
     labels.update(
-        map=t("page_map", lang),
-        timeline=t("page_timeline", lang),
-        membership=t("page_membership", lang),
-        compare=t("page_compare", lang),
-        sources=t("page_sources", lang),
-        attribute=t("cmp_attribute", lang),
-        site_nav=t("site_nav", lang),
-        several_networks=t("several_networks", lang),
-        several_networks_caption=t("several_networks_caption", lang),
-        places_table=t("places_table", lang),
-        events_table=t("events_table", lang),
-        membership_table=t("membership_table", lang),
+        {name: t(f"page_{name}", lang) for name in ("map", "timeline", "membership", "compare", "sources")}
     )
+    labels.update({key: t(key, lang) for key in (
+        "site_nav", "several_networks", "several_networks_caption", "places_table", "events_table",
+        "membership_table",
+    )})  # fmt: skip
+    labels["attribute"] = t("cmp_attribute", lang)
     if linked is not None:
         labels["map_note"] = t("site_map_note", lang)
         if "sources" not in linked.sections:  # the sources are listed on the site's atlas page

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -89,6 +90,27 @@ def csv_download(build: Callable[[Context], Any], ctx: Context, file_name: str, 
 
 def _csv_of(build: Callable[[Context], Any], ctx: Context) -> bytes:
     return csv_bytes(build(ctx))
+
+
+def html_download(
+    label: str,
+    build: Callable[[Context], bytes],
+    ctx: Context,
+    what: str,
+    key: str,
+    icon: str = ":material/download:",
+) -> None:
+    """A download button for an offline HTML pack (``climate-networks-<what>-<today>.html``) that
+    ``build(ctx)`` makes only when someone clicks; the session keeps only the filters until then."""
+    st.download_button(
+        label,
+        state.later(build, ctx),
+        file_name=f"climate-networks-{what}-{date.today().isoformat()}.html",
+        mime="text/html",
+        key=key,
+        on_click="ignore",
+        icon=icon,
+    )
 
 
 def table_expander(

@@ -509,3 +509,10 @@ def test_new_sources_say_when_they_were_read_and_ext_sources_keep_their_origin()
     assert sources()["ext-bonn-de-iclei"].url.endswith("iclei-localgovernmentsforsustainability.php")
     assert sources()["ext-tokyo-anmc21"].url.endswith("/anmc21org/summary/index.html")
     assert sources()["ext-dewiki-can"].url == "https://de.wikipedia.org/wiki/Climate_Action_Network"
+
+
+def test_every_secretariat_has_its_city_in_japanese():
+    """The Japanese organisations table showed "Kyoto、日本" for CAN-Japan: every secretariat names its
+    city in both languages."""
+    missing = [(o, s.city) for o, rec in orgs().items() for s in rec.secretariat if s.city and not s.city_ja]
+    assert missing == []

@@ -360,14 +360,7 @@ def rerun(session: Session, *, timeout: float = 60.0, quiet: float = 0.5) -> Ses
     quiet for ``quiet`` seconds. Raises SessionError if the websocket was closed or the run does not
     finish within ``timeout``.
     """
-    ws = session.connection
-    if ws is None:
-        raise SessionError(f"{session.url}: the session was not kept open")
-    start = time.monotonic()
-    remaining = _time_left(
-        start + timeout, f"{session.url}: no script_finished within {timeout:.0f} s of the rerun"
-    )
-
+    ws, start, remaining = _rerun_clock(session, timeout)
     try:
         while True:  # what the server sent since: not part of this run
             ws.recv(timeout=min(quiet, remaining()))
@@ -387,6 +380,16 @@ def rerun(session: Session, *, timeout: float = 60.0, quiet: float = 0.5) -> Ses
     return again
 
 
+def _rerun_clock(session: Session, timeout: float) -> tuple[Any, float, Callable[[], float]]:
+    """A kept-open session's websocket, the rerun's start and its ``remaining()`` (SessionError when
+    the session was not kept open, or once ``timeout`` has passed)."""
+    if session.connection is None:
+        raise SessionError(f"{session.url}: the session was not kept open (open it with keep_open=True)")
+    start = time.monotonic()
+    message = f"{session.url}: no script_finished within {timeout:.0f} s of the rerun"
+    return session.connection, start, _time_left(start + timeout, message)
+
+
 def close(session: Session) -> None:
     """Close a kept-open session's websocket (quietly if it is already gone)."""
     if session.connection is not None:
@@ -399,13 +402,7 @@ def widget_rerun(session: Session, widgets: dict[str, Any], *, timeout: float = 
     """Run ``session``'s page again as the browser does when ``widgets`` report these values (see
     :func:`widget_rerun_message`); the session must have been opened with ``keep_open``. Returns the
     seconds until that run finished; its messages are added to ``session.messages``."""
-    ws = session.connection
-    if ws is None:
-        raise SessionError(f"{session.url}: the session is closed (open it with keep_open=True)")
-    start = time.monotonic()
-    remaining = _time_left(
-        start + timeout, f"{session.url}: no script_finished within {timeout:.0f} s of the rerun"
-    )
+    ws, start, remaining = _rerun_clock(session, timeout)
     ws.send(widget_rerun_message(session, widgets).SerializeToString())
     finished = session.finished_s
     _receive_run(ws, session, start, remaining)

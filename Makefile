@@ -76,7 +76,7 @@ node_modules/.installed: package-lock.json
 	touch $@
 
 lint-js: node_modules/.installed
-	npx --no-install eslint --max-warnings 0 dashboard/atlasmap/browser dashboard/shell/stage_frontend dashboard/outputs/templates
+	npx --no-install eslint --max-warnings 0 dashboard/atlasmap/browser dashboard/shell/stage_frontend dashboard/shell/page_base dashboard/outputs/templates
 
 ## Debian's nginx for `make serve` and its tests (apt-get, only when missing). Its package may
 ## also start the system's own nginx service on port 80 where services start on install.

@@ -22,10 +22,15 @@ export default [
     },
   },
   {
-    // stage.js (the presenter's keys, dashboard/shell/stage_frontend), scenes.js (the scenes pack) and
+    // stage.js (the presenter's keys, dashboard/shell/stage_frontend), page_base.js (inlined in every
+    // page's HTML by dashboard/shell/streamlit_private.py), scenes.js (the scenes pack) and
     // notebook-page.js (the exported explainer notebook's page, after the inlined plotly.js), both in
     // dashboard/outputs/templates: classic scripts, ES2017
-    files: ["dashboard/shell/stage_frontend/**/*.js", "dashboard/outputs/templates/**/*.js"],
+    files: [
+      "dashboard/shell/stage_frontend/**/*.js",
+      "dashboard/shell/page_base/**/*.js",
+      "dashboard/outputs/templates/**/*.js",
+    ],
     languageOptions: {ecmaVersion: 2017, sourceType: "script", globals: {...globals.browser}},
     linterOptions: {reportUnusedDisableDirectives: "error"},
     rules: {"no-unused-vars": ["error", {caughtErrors: "none"}]},

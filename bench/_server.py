@@ -60,10 +60,11 @@ class Server:
     port: int
     stdout: Path
     stderr: Path
+    base_path: str = ""  # Streamlit's server.baseUrlPath ("atlas" for /atlas/...)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://127.0.0.1:{self.port}" + (f"/{self.base_path}" if self.base_path else "")
 
     def errors(self) -> list[str]:
         """Lines of the server's output that report an error."""
@@ -95,13 +96,15 @@ def streamlit_server(
     data_dir: Path | None = None,
     log_dir: Path | None = None,
     timeout: float = 90,
+    base_path: str = "",
 ) -> Iterator[Server]:
     """Run ``streamlit run script`` on 127.0.0.1 (a free port) until the block ends.
 
     The one launcher of the benchmarks and the browser and load tests (datasette's pattern: a real
     server on a free port, its health endpoint polled, stopped after). Started from the repository
     root so .streamlit/config.toml (static serving) applies. ``data_dir`` sets ATLAS_DATA_DIR; without
-    it the shipped data is served, whatever the caller's environment says.
+    it the shipped data is served, whatever the caller's environment says. ``base_path`` serves the app
+    under ``/<base_path>/`` (as behind a proxy that keeps a prefix); ``Server.url`` includes it.
     """
     port = free_port()
     logs = log_dir or Path(tempfile.mkdtemp(prefix=f"atlas-streamlit-{port}-"))
@@ -114,6 +117,7 @@ def streamlit_server(
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+        *(["--server.baseUrlPath", base_path] if base_path else []),
     ]  # fmt: skip
     full_env = {k: v for k, v in os.environ.items() if k != "ATLAS_DATA_DIR"}
     full_env.update(env or {})
@@ -123,7 +127,7 @@ def streamlit_server(
     out_path, err_path = logs / "server.out", logs / "server.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(cmd, cwd=paths.ROOT, env=full_env, stdout=out, stderr=err)
-    server = Server(proc, port, out_path, err_path)
+    server = Server(proc, port, out_path, err_path, base_path)
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(server.url):

@@ -40,7 +40,7 @@ from dashboard.core.filters import (
 )
 from dashboard.core.safety import escape_markdown
 from dashboard.core.text import DEFAULT_LANG
-from dashboard.shell.streamlit_private import expire_closed_sessions
+from dashboard.shell.streamlit_private import expire_closed_sessions, page_head_installed
 
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
@@ -321,7 +321,8 @@ def current_filters(atlas: Atlas) -> Filters:
         st.session_state["url_notices"] = []
     for n in st.session_state.get("url_notices") or []:
         st.warning(escape_markdown(n.text(f.lang) if hasattr(n, "text") else n), icon=":material/warning:")
-    st.html(BASE_CSS)
+    if not page_head_installed():  # the atlas's launcher puts it in the page's HTML (server.py)
+        st.html(BASE_CSS)
     if f.present:
         st.html(PRESENTATION_CSS)
     return f

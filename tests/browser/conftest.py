@@ -23,6 +23,7 @@ import pytest
 from bench._server import streamlit_server
 from dashboard.atlasmap import builder as mapping
 from dashboard.core import paths
+from dashboard.core.schema import PAGES as SCHEMA_PAGES
 from tests.browser.pageutil import FILTERS_FALLBACK_S
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (re-exported for other test files)
 
@@ -34,10 +35,12 @@ LOCAL_SCHEMES = ("data:", "blob:", "about:", "file:")
 # on purpose. Offline it fails quietly and the country outlines remain; tests abort it like any
 # other outside request and report it apart (Watch.basemap) so it cannot hide anything else.
 BASEMAP_HOST = urlsplit(mapping.BASEMAP_URL.replace("{s}", "a")).hostname.split(".", 1)[1]
-# Streamlit probes /<page>/_stcore/health and /host-config before the root ones when a page is opened
-# by its own URL (streamlit/streamlit#7074); those two 404s are Streamlit's, not the app's.
+# Streamlit probes /<path>/_stcore/health and /host-config before the root ones when it is opened at an
+# address it does not know as the root (streamlit/streamlit#7074); those 404s are Streamlit's, not the
+# app's. The atlas's own pages tell it their root (dashboard/shell/page_base), so under a page's name
+# such a probe is a failure like any other 404.
 STREAMLIT_PROBE_404 = re.compile(
-    r"^https?://[^/]+/[^/]+/_stcore/(health|host-config|allowed-message-origins)$"
+    rf"^https?://[^/]+/(?!(?:{'|'.join(SCHEMA_PAGES)})/)[^/]+/_stcore/(health|host-config|allowed-message-origins)$"
 )
 VIEWPORT = {"width": 1400, "height": 1000}
 

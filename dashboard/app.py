@@ -60,18 +60,28 @@ pages = {
     )
     for name, key, icon in PAGES
 }
+# A shared link's first run on the map page draws the map before anything else can load in the browser
+# (sidebar.map_first): the page links, the stage's frame (it only measures a phone's screen there) and
+# the filters follow together, in the run the map's "drawn" report starts. Presenting, the links (in
+# the top bar) and the stage (the presenter's keys) are wanted at once. The links are drawn before the
+# page is known: whether to hold them back is read from the address.
+links_later = not filters.present and sidebar.map_first(sidebar.asked_page(), state.context())
 pg = st.navigation(
     list(pages.values()),
     # presentation mode hides the sidebar: the pages then sit in the top bar
-    position="top" if filters.present else "sidebar",
+    position="hidden" if links_later else "top" if filters.present else "sidebar",
 )
 here = next((name for name, page in pages.items() if page.url_path == pg.url_path), "overview")
+map_first = sidebar.map_first(here, state.context())
+if links_later and not map_first:  # the address named the map page: never leave the links out elsewhere
+    st.rerun()
 wanted = st.session_state.pop("_goto_page", None)  # a scene's page (a key, a button or a link asked)
 if wanted in pages and wanted != here:
     st.switch_page(pages[wanted])
 state.sync_url(atlas, filters, here)
-stage.stage(filters.present, filters.scene, stage_slot, page=here)
-sidebar.draw_filters(atlas, map_first=sidebar.map_first(here, state.context()))
+if filters.present or not map_first:
+    stage.stage(filters.present, filters.scene, stage_slot, page=here)
+sidebar.draw_filters(atlas, map_first=map_first)
 try:
     pg.run()
 finally:  # also after st.stop() in a page

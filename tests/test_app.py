@@ -162,6 +162,14 @@ def test_map_page_counts_and_table(fixture_data):
     assert list(at.dataframe[0].value["名称"]) == ["本部"]  # the World Secretariat, in Japanese
 
 
+MAP_COMPONENT = "streamlit_folium.st_folium"
+
+
+def _map_element(at: AppTest):
+    (element,) = [c for c in at.get("component_instance") if c.proto.component_name == MAP_COMPONENT]
+    return element
+
+
 def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(fixture_data):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.query_params["region"] = "east-asia"
@@ -174,13 +182,18 @@ def test_a_session_that_opens_on_the_map_gets_its_filters_once_the_map_is_drawn(
     assert [c.value for c in at.sidebar.caption] == [
         "Drawing the map first; the filters appear here in a moment."
     ]
-    map_args = at.get("component_instance")[0].proto.json_args
+    # the first run holds only the map: the stage's frame (another component) follows with the filters
+    assert [c.proto.component_name for c in at.get("component_instance")] == [MAP_COMPONENT]
+    assert "Details" not in texts(at)  # the map's details column follows too
+    map_args = _map_element(at).proto.json_args
     at.run()  # what the map's frame does once it is drawn: a component value, so a rerun
     assert at.sidebar.multiselect[0].value == ["east-asia"]  # the link's values, kept
     assert at.sidebar.slider[0].value == (1987, 2025)
     assert not [c for c in at.sidebar.caption if "map first" in c.value]
     assert at.query_params["region"] == "east-asia"
-    assert at.get("component_instance")[0].proto.json_args == map_args  # the frame keeps its layers
+    assert _map_element(at).proto.json_args == map_args  # the frame keeps its layers
+    assert len(at.get("component_instance")) == 2  # the stage's frame is there now
+    assert "Details" in texts(at)
 
 
 def test_a_member_list_dropped_into_the_data_folder_shows_without_a_restart(tmp_path, monkeypatch):

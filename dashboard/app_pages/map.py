@@ -7,7 +7,7 @@ from dashboard.core.describe import map_summary
 from dashboard.core.safety import escape_markdown
 from dashboard.core.tables import map_caption
 from dashboard.core.text import t
-from dashboard.shell import map_component, stage, state, widgets
+from dashboard.shell import map_component, sidebar, stage, state, widgets
 
 ctx = state.context()
 atlas, sel, lang = ctx.atlas, ctx.selection, ctx.lang
@@ -32,6 +32,11 @@ with left:
         shown = map_component.atlas_map(
             ctx, key=f"atlas_map_{lang}", height=stage.map_height(ctx), view=view, scene=ctx.filters.scene
         )
+    if sidebar.map_first("map", ctx):
+        # A session's first run on this page (a shared link): the map alone, as the filters wait for it.
+        # The rest follows in the run the map's "drawn" report starts; drawn now, it would hold the map's
+        # frame back in the browser (bench figure 1).
+        st.stop()
     # the map in words, and its places one click away (the table below)
     st.caption(escape_markdown(map_summary(sel, atlas, lang)))
     st.caption(t("map_offline_note", lang))

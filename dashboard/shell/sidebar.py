@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
 import streamlit as st
 
@@ -26,6 +27,12 @@ def map_first(page_path: str, ctx: Context) -> bool:
     """Whether this run holds the filters back for the map: the session's first run (a link was
     opened), on the map page, with points to draw."""
     return bool(st.session_state.get("_first_run")) and page_path == "map" and shows_map(ctx)
+
+
+def asked_page() -> str:
+    """The page this run's address names (its last part: ``map`` in ``/map`` or ``/atlas/map``), known
+    before the navigation is drawn (``map_first`` decides how it is drawn)."""
+    return urlsplit(st.context.url or "").path.rstrip("/").rsplit("/", 1)[-1]
 
 
 def draw_filters(atlas: Atlas, *, map_first: bool = False) -> None:

@@ -15,6 +15,7 @@ from dashboard.core.compare import comparison
 from dashboard.core.data import load_atlas
 from dashboard.core.figures import membership_figure, timeline_figure
 from dashboard.core.filters import Filters, select
+from dashboard.core.schema import PAGES as SCHEMA_PAGES
 from dashboard.core.text import t
 from tests.browser.layout import settle
 from tests.browser.pageutil import (
@@ -127,10 +128,33 @@ FILTERS_SEEN_JS = """() => {
 }"""
 
 
+# How many times a map frame was put on the page (a frame remade by a later run would count twice).
+MAP_FRAMES_ADDED_JS = """() => {
+  if (window !== window.top) { return; }
+  window.__mapFramesAdded = 0;
+  new MutationObserver(records => {
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) { continue; }
+        const frames = n.matches('iframe') ? [n] : [...n.querySelectorAll('iframe')];
+        window.__mapFramesAdded += frames.filter(f => f.title === 'streamlit_folium.st_folium').length;
+      }
+    }
+  }).observe(document, {childList: true, subtree: true});
+}"""
+
+
+def _page_links(page) -> list[str]:
+    """The sidebar's page links as read (each link's last line: its icon's ligature comes first)."""
+    links = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    return [s.strip().splitlines()[-1] for s in links]
+
+
 def test_a_link_to_the_map_draws_the_map_first_then_the_filters_with_the_links_values(server, browsed, atlas):
     europe = expected_points(atlas, regions=("europe",))
     page = browsed.page
     page.add_init_script(f"({FILTERS_SEEN_JS})()")
+    page.add_init_script(f"({MAP_FRAMES_ADDED_JS})()")
     page.goto(f"{server}/map?region=europe&lang=en")
     page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').wait_for()
     # the filters came once the link's whole selection was on the map, not before, and because
@@ -141,6 +165,14 @@ def test_a_link_to_the_map_draws_the_map_first_then_the_filters_with_the_links_v
     assert slider_values(page) == ["1987", "2025"]
     assert page.get_by_text(t("filters_after_map", "en")).count() == 0  # the placeholder is gone
     assert query(page) == {"region": "europe", "lang": "en"}
+    # the page links, the map's captions, its details column and its download came with the filters,
+    # and the map's frame stayed the one first drawn
+    wait_idle(page)
+    assert _page_links(page) == [t(f"page_{name}", "en") for name in SCHEMA_PAGES]
+    assert page.get_by_text(t("map_offline_note", "en")).is_visible()
+    assert page.get_by_role("heading", name=t("details", "en")).is_visible()
+    assert page.get_by_role("button", name=t("download_map", "en")).is_visible()
+    assert page.evaluate("window.__mapFramesAdded") == 1
     assert browsed.watch.problems(allow_basemap=True) == []
 
 
@@ -188,6 +220,7 @@ def test_the_filters_come_even_if_the_map_cannot_draw(server, browsed):
         timeout=(FILTERS_FALLBACK_S + 20) * 1000
     )
     assert poll(lambda: multiselect_chips(page, "Regions"), lambda v: v == ["Europe"]) == ["Europe"]
+    assert len(poll(lambda: _page_links(page), lambda v: len(v) == len(SCHEMA_PAGES))) == len(SCHEMA_PAGES)
 
 
 def test_one_region_in_the_url_leaves_only_its_points(server, browsed, atlas):

@@ -72,7 +72,7 @@ TOP_TIMES_JS = "() => [performance.timeOrigin, performance.getEntriesByType('nav
 MILESTONES = (
     ("html", "the page's HTML received (navigation timing)"),
     ("first_run_sent", "the browser asks for the first script run (websocket)"),
-    ("map_element", "the map's element arrives (component_instance)"),
+    ("map_element", "the map's element arrives (its component_instance)"),
     ("script_finished", "the first run ends"),
     ("frame_start", "the map's iframe starts"),
     ("frame_code", "streamlit-folium's code in the frame arrived"),
@@ -120,7 +120,11 @@ class _Trace:
                 msg.ParseFromString(payload)
                 which = msg.WhichOneof("type")
                 if which == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                    if msg.delta.new_element.WhichOneof("type") == "component_instance":
+                    element = msg.delta.new_element
+                    # the map's, not the stage's hidden frame (also a component)
+                    if element.WhichOneof("type") == "component_instance" and (
+                        "st_folium" in element.component_instance.component_name
+                    ):
                         kind = "map_element"
                 elif which == "script_finished":
                     kind = "script_finished"

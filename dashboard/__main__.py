@@ -39,7 +39,8 @@ def _validate(args: argparse.Namespace) -> int:
 def _atlas(args: argparse.Namespace, *, scenes_apart: bool = False):
     """(data folder, atlas) for ``--data-dir`` (default: $ATLAS_DATA_DIR or data/); the atlas is None,
     and the error said, when the data cannot be loaded. ``scenes_apart``: a problem in scenes.yaml
-    does not stop it (the static site names and leaves out a bad scene itself)."""
+    does not stop it: the scene it is in is left out (as the app leaves it out) and the problem said
+    as a warning."""
     from dashboard.core.data import AtlasDataError, load_atlas_partial
 
     folder = Path(args.data_dir).resolve() if args.data_dir else paths.data_dir()
@@ -49,6 +50,11 @@ def _atlas(args: argparse.Namespace, *, scenes_apart: bool = False):
         exc = AtlasDataError(errors or problems, folder)
         print(f"error: {exc}\nRun `python -m dashboard validate` for the details.", file=sys.stderr)
         return folder, None
+    if scenes_apart:
+        for problem in problems:
+            if problem.file == paths.SCENES:
+                tag = "warning: " if problem.severity == "error" else ""  # else the problem says so
+                print(f"{tag}{problem} (the scene is left out)", file=sys.stderr)
     return folder, atlas
 
 
@@ -145,16 +151,13 @@ def _export_scenes(args: argparse.Namespace, atlas) -> int:
 def _site(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from dashboard.outputs.site import build_site, load_scenes
+    from dashboard.outputs.site import build_site
 
-    folder, atlas = _atlas(args, scenes_apart=True)
+    _, atlas = _atlas(args, scenes_apart=True)
     if atlas is None:
         return 1
-    scenes, problems = load_scenes(folder, atlas)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
     print(f"Writing the static site into {args.out} ...")
-    report = build_site(Path(args.out), atlas, scenes=scenes, today=date.today(), log=print)
+    report = build_site(Path(args.out), atlas, scenes=atlas.scenes, today=date.today(), log=print)
     print(
         f"Wrote {report.out}: {len(report.pages)} pages, {report.files} files, {report.bytes / 1e6:.1f} MB"
         + (f", {len(report.scenes)} scenes" if report.scenes else ", no scenes (no scenes.yaml)")

@@ -14,11 +14,10 @@ Python running, and that opens from a folder (``file://``) too. Streamlit-free.
       ja/scenes/<id>.html        the scene's map as ``<id>-map.html`` where the scene shows a map
       en/...                     the same in English (and in any other language of the catalogues)
 
-Scenes come from the data folder's ``scenes.yaml`` when there is one (issue 14's file: a list of scenes,
-each with ``id``, ``title_ja``, ``title_en``, ``page``, the URL's filter keys, an optional map view
-``center``/``zoom``, an optional ``compare`` list and optional ``notes_ja``/``notes_en``). A scene with
-a bad id or page is left out, and a bad filter value ignored, each with a message naming the file,
-the scene and the field; the other scenes are built.
+The scenes are the atlas's own (``atlas.scenes``: the data folder's ``scenes.yaml``, read and checked
+by dashboard.core.data as for the app and the scenes pack, README "Presenting"): a scene the app
+would leave out is left out here too, and ``python -m dashboard site`` says why, naming the file, the
+scene and the field; the other scenes are built.
 
 Every page's Content-Security-Policy lets it load only the site's own files. The site is written
 into a new folder beside the target and swapped in at the end: a failed build leaves the old site
@@ -29,21 +28,20 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from dashboard.atlasmap.builder import standalone_html
 from dashboard.core import paths
 from dashboard.core.data import Atlas
-from dashboard.core.filters import PAGES, YEAR_MAX, YEAR_MIN, Filters, from_query_params, select
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, scene_filters, select
 from dashboard.core.safety import Markup, style_code
-from dashboard.core.text import LANGS, language_name, t
+from dashboard.core.schema import Scene
+from dashboard.core.text import LANGS, language_name, pick, t
 from dashboard.outputs.briefing import (
     STYLESHEET,
     Link,
@@ -52,13 +50,8 @@ from dashboard.outputs.briefing import (
     briefing_html,
     filters_in_words,
 )
-from geocoding.files import MAX_YAML_BYTES, FileProblem, load_yaml_limited, read_text_limited
 
-SCENES_FILE = getattr(paths, "SCENES", "scenes.yaml")  # issue 14's file, in the data folder
 INDEX_TEMPLATE = "site_index.html.j2"
-SCENE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-# The URL's filter keys a scene may set (dashboard.core.filters.from_query_params reads them).
-FILTER_KEYS = ("years", "region", "kind", "org", "compare")
 # What a scene of each page shows (sections of the briefing template).
 # (Its filters are said in one line under the scene's title.)
 SCENE_SECTIONS: dict[str, tuple[str, ...]] = {
@@ -72,23 +65,6 @@ SCENE_SECTIONS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass
-class Scene:
-    id: str
-    page: str
-    titles: dict[str, str]
-    notes: dict[str, str]
-    params: dict[str, str]  # the URL's filter keys, as a link writes them
-    center: tuple[float, float] | None = None
-    zoom: float | None = None
-
-    def title(self, lang: str) -> str:
-        return self.titles.get(lang) or self.titles.get("en") or self.titles.get("ja") or self.id
-
-    def note(self, lang: str) -> str | None:
-        return self.notes.get(lang) or self.notes.get("en") or self.notes.get("ja") or None
-
-
-@dataclass
 class SiteReport:
     out: Path
     pages: list[str] = field(default_factory=list)  # relative paths of the HTML pages written
@@ -97,72 +73,6 @@ class SiteReport:
     scenes: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     compressed_bytes: int = 0  # the .gz files beside pages and scripts
-
-
-# ---------------------------------------------------------------------------------- scenes
-def _text(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(str(v).strip() for v in value)
-    return "" if value is None else str(value).strip()
-
-
-def load_scenes(folder: Path, atlas: Atlas) -> tuple[list[Scene], list[str]]:
-    """The scenes of ``folder/scenes.yaml`` (none when there is no such file) and the problems found,
-    each naming the file, the scene and the field."""
-    path = Path(folder) / SCENES_FILE
-    if not path.is_file():
-        return [], []
-    name = path.name
-    try:  # with the limits every data file is read with (size, nesting, aliases)
-        raw, _ = load_yaml_limited(read_text_limited(path, MAX_YAML_BYTES), path)
-    except (OSError, FileProblem) as exc:
-        return [], [f"{name}: cannot be read, no scene pages: {exc}"]
-    entries = raw.get("scenes") if isinstance(raw, Mapping) else raw
-    if entries is None:
-        return [], []
-    if not isinstance(entries, list):
-        return [], [f"{name}: expected a list of scenes, found {type(entries).__name__}"]
-    scenes: list[Scene] = []
-    problems: list[str] = []
-    for i, entry in enumerate(entries, start=1):
-        where = f"{name}, scene {i}"
-        if not isinstance(entry, Mapping):
-            problems.append(f"{where}: not a mapping of fields; left out")
-            continue
-        sid = _text(entry.get("id"))
-        if sid:
-            where = f"{name}, scene {i} ({sid!r})"
-        if not SCENE_ID.match(sid):
-            problems.append(f"{where}, field 'id': must be lower-case letters, digits and '-'; left out")
-            continue
-        if any(s.id == sid for s in scenes):
-            problems.append(f"{where}, field 'id': used by an earlier scene; left out")
-            continue
-        page = _text(entry.get("page")) or "overview"
-        if page not in PAGES:
-            problems.append(f"{where}, field 'page': {page!r} is not one of {', '.join(PAGES)}; left out")
-            continue
-        params = {k: _text(entry[k]) for k in FILTER_KEYS if entry.get(k) not in (None, "", [])}
-        for notice in from_query_params(params, atlas).notices:
-            problems.append(f"{where}: {notice.replace(' in the link', '')}")
-        center, zoom = None, None
-        if entry.get("center") is not None:
-            try:
-                lat, lon = (float(v) for v in entry["center"])
-                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                    raise ValueError
-                center = (lat, lon)
-                zoom = float(entry["zoom"]) if entry.get("zoom") is not None else 3.0
-            except (TypeError, ValueError):
-                problems.append(
-                    f"{where}, field 'center': expected [latitude, longitude]; the map fits its points"
-                )
-        titles = {
-            k.removeprefix("title_"): _text(v) for k, v in entry.items() if k.startswith("title_") and v
-        }
-        notes = {k.removeprefix("notes_"): _text(v) for k, v in entry.items() if k.startswith("notes_") and v}
-        scenes.append(Scene(sid, page, titles, notes, params, center, zoom))
-    return scenes, problems
 
 
 # ---------------------------------------------------------------------------------- pages
@@ -238,7 +148,7 @@ def _scene_list_html(lang: str, scenes: Sequence[Scene], report_today: str, othe
         scenes=[
             {
                 "href": f"{s.id}.html",
-                "title": s.title(lang),
+                "title": pick(s.title_ja, s.title_en, lang),
                 "page": t(f"page_{s.page}", lang),
                 "number": t("site_scene_number", lang, n=i, total=len(scenes)),
             }
@@ -340,8 +250,7 @@ def build_site(
 def _write_scene(w: _Writer, atlas: Atlas, scenes: Sequence[Scene], i: int, lang: str, plotly_name: str,
                  today: date | None) -> None:  # fmt: skip
     scene = scenes[i]
-    params = dict(scene.params, lang=lang)
-    sel = select(atlas, from_query_params(params, atlas).filters)
+    sel = select(atlas, scene_filters(scene, lang, present=False))
     base = f"{lang}/scenes/"
     sections = SCENE_SECTIONS[scene.page]
     map_src = None
@@ -366,9 +275,9 @@ def _write_scene(w: _Writer, atlas: Atlas, scenes: Sequence[Scene], i: int, lang
         map_src=map_src,
         nav=_nav(lang, 1, "scene", scenes, lambda o: f"../../{o}/scenes/{scene.id}.html", extra),
         sections=sections,
-        heading=scene.title(lang),
+        heading=pick(scene.title_ja, scene.title_en, lang),
         lead=" — ".join(filter(None, (counter, t("list_sep", lang).join(chosen)))),
-        notes=scene.note(lang),
+        notes=pick(scene.notes_ja, scene.notes_en, lang) or None,
         full_map=scene.page == "map",
     )
     w.write(base + f"{scene.id}.html", briefing_html(atlas, sel, lang=lang, today=today, linked=linked))

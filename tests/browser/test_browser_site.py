@@ -18,7 +18,7 @@ from dashboard.core import paths
 from dashboard.core.data import load_atlas_partial
 from dashboard.core.filters import from_query_params, select
 from dashboard.core.text import t
-from dashboard.outputs.site import build_site, load_scenes
+from dashboard.outputs.site import build_site
 from tests.browser.pageutil import check_pack, settled_map_state
 from tests.test_site import SCENES_YAML
 
@@ -34,9 +34,8 @@ def site():
     data = work / "data"
     shutil.copytree(paths.SHIPPED_DATA_DIR, data)
     (data / "scenes.yaml").write_text(SCENES_YAML, encoding="utf-8")
-    atlas = load_atlas_partial(data)[0]  # its scenes file names bad scenes on purpose
-    scenes, _ = load_scenes(data, atlas)
-    build_site(work / "site", atlas, scenes=scenes)
+    atlas = load_atlas_partial(data)[0]  # its scenes file names bad scenes on purpose: they are left out
+    build_site(work / "site", atlas, scenes=atlas.scenes)
     yield work / "site", atlas
     shutil.rmtree(work, ignore_errors=True)
 

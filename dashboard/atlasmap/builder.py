@@ -335,8 +335,10 @@ def map_config(
     legend_collapsed: bool = False,
     inline_outline: bool = False,
     large_controls: bool = False,
+    basemap: bool = False,
 ) -> dict[str, Any]:
-    """``window.atlasMap.init``'s configuration: the language, the interface text, the outline.
+    """``window.atlasMap.init``'s configuration: the language, the interface text, the outline, the
+    online basemap (``basemap``: added after the first points are drawn).
 
     report: tell the page around the map (the Streamlit app) about clicks; wait_selector: the element
     of that page whose presence asks the map to say when it has drawn (the app's "map first" start);
@@ -352,6 +354,10 @@ def map_config(
         "waitSelector": wait_selector,
         "outlineAttribution": OUTLINE_ATTRIBUTION,
     }
+    if basemap:
+        config["basemap"] = {
+            "url": BASEMAP_URL, "attribution": BASEMAP_ATTRIBUTION, "subdomains": "abcd", "maxZoom": MAX_ZOOM,
+        }  # fmt: skip
     if inline_outline:
         config["outline"] = json.loads(atlas_assets.world_outline_text())
     else:
@@ -480,12 +486,9 @@ def base_map(
     _set_asset_links(m, assets)
     if assets == "inline":
         m.get_root().header.add_child(Element(_inline_assets_html()), name="atlas_inline_assets")
-    if basemap:  # online only; offline the tiles fail quietly and the outlines show
-        folium.TileLayer(
-            tiles=BASEMAP_URL, attr=BASEMAP_ATTRIBUTION, name="basemap", max_zoom=MAX_ZOOM, subdomains="abcd"
-        ).add_to(m)
     config = map_config(
         lang,
+        basemap=basemap,  # online only, added by atlasMap after the first points; offline the outlines show
         report=report,
         wait_selector=wait_selector,
         legend_collapsed=legend_collapsed,

@@ -88,6 +88,36 @@ def test_map_shows_one_marker_or_cluster_count_per_point(server, browsed, atlas)
     assert browsed.watch.problems(allow_basemap=True) == []
 
 
+# In the map's frame: the first moment every marker is on the map, and how many basemap tiles were
+# on the page then (the frame's own document; the top page runs nothing of this).
+TILES_AT_MARKERS_JS = """(expected) => {
+  if (window === window.top) { return; }
+  window.__tilesAtMarkers = null;
+  window.__tilesWatch = new MutationObserver(() => {  // held by the window, so it is not collected
+    if (window.__tilesAtMarkers !== null || !window.atlasMap || !window.atlasMap.state) { return; }
+    if (window.atlasMap.state().drawn !== expected) { return; }
+    window.__tilesAtMarkers = document.querySelectorAll('.leaflet-tile').length;
+    window.__tilesWatch.disconnect();
+  });
+  const watch = () => window.__tilesWatch.observe(document, {childList: true, subtree: true});
+  watch();
+  window.addEventListener("DOMContentLoaded", watch);  // the frame's page replaces its about:blank
+}"""
+
+
+def test_the_online_basemap_is_asked_for_after_the_markers_are_drawn(server, browsed, atlas):
+    expected = expected_points(atlas)
+    page = browsed.page
+    page.add_init_script(f"({TILES_AT_MARKERS_JS})({len(expected)})")
+    goto(page, server, "/map?lang=en")
+    frame = map_frame(page)
+    settled_map_state(frame, expected=len(expected))
+    assert frame.evaluate("window.__tilesAtMarkers") == 0  # the markers came first
+    # ... and the basemap is still asked for (the tests abort it: no tile ever reaches the page)
+    assert len(poll(lambda: browsed.watch.basemap, lambda v: len(v) > 0)) > 0
+    assert frame.locator(".leaflet-control-attribution").inner_text().count("OpenStreetMap") == 1
+
+
 def test_the_table_of_places_is_built_when_opened_with_a_row_per_point(server, browsed, atlas):
     expected = expected_points(atlas)
     page = browsed.page

@@ -105,6 +105,7 @@
   /* ------------------------------------------------------------------ state */
   const S = {
     map: null,
+    basemap: null, // the online tile layer once added (addBasemapLater)
     config: {},
     labels: {},
     renderer: null, // SVG renderer of the lone points (overlay pane)
@@ -200,23 +201,46 @@
     if (S.config.outline) {
       /* After the first frames with the points: a page with everything inline (the download, the
          briefing pack) runs init and show in one script, and drawing ~250 countries first held the
-         markers back by about 0.1 s. In the app the outline is fetched and follows the points anyway.
-         (A timer too: a hidden page paints no frame.) */
+         markers back by about 0.1 s. In the app the outline is fetched and follows the points anyway. */
       const outline = S.config.outline;
-      let added = false;
-      const add = function () {
-        if (added) { return; }
-        added = true;
+      afterFirstFrames(function () {
         try { layer.addData(outline); } catch (e) { /* a broken outline: no outline */ }
-      };
-      requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(add, 0); }); });
-      setTimeout(add, 1000);
+      });
     } else if (S.config.outlineUrl && typeof fetch === "function") {
       fetch(S.config.outlineUrl)
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (d) { if (d) { layer.addData(d); } })
         .catch(function () { /* offline: no outline */ });
     }
+  }
+
+  /* fn once, after the next two painted frames (a timer too: a hidden page paints no frame). */
+  function afterFirstFrames(fn) {
+    let done = false;
+    const once = function () {
+      if (done) { return; }
+      done = true;
+      fn();
+    };
+    requestAnimationFrame(function () { requestAnimationFrame(function () { setTimeout(once, 0); }); });
+    setTimeout(once, 1000);
+  }
+
+  /* The online basemap (config.basemap: url, attribution, subdomains, maxZoom), added once the first
+     points are painted: made with the map, its tiles were laid out by the first setView and held the
+     markers back (about 15 ms on the benchmark machine, bench figure 1). Offline its tiles fail quietly
+     and the outline shows; online they come from the network after the points anyway. */
+  function addBasemapLater() {
+    const b = S.config.basemap;
+    if (!b || !b.url || S.basemap) { return; }
+    S.basemap = true;
+    afterFirstFrames(function () {
+      S.basemap = L.tileLayer(b.url, {
+        attribution: b.attribution || "",  // the atlas's own constant (links to the tiles' terms), not data
+        subdomains: b.subdomains || "abc",
+        maxZoom: b.maxZoom || 18
+      }).addTo(S.map);
+    });
   }
 
   function addFullscreen(map) {
@@ -317,6 +341,7 @@
     if (!S.painted) {
       S.painted = true;
       announce();
+      addBasemapLater();
     }
   }
 

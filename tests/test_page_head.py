@@ -120,6 +120,20 @@ def test_installing_is_once_per_process_and_seen_by_the_app():
     assert not sp.page_head_installed()
 
 
+def test_the_page_names_the_head_knows_are_the_apps_pages():
+    """page_base.js tells a page's address from another by core.schema.PAGES: the app's own list."""
+    import ast
+
+    from dashboard.core import paths
+
+    tree = ast.parse((paths.ROOT / "dashboard" / "app.py").read_text(encoding="utf-8"))
+    (listed,) = [
+        node.value for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "PAGES" for t in node.targets)
+    ]  # fmt: skip
+    assert tuple(ast.literal_eval(entry)[0] for entry in listed.elts) == PAGES
+
+
 # ------------------------------------------------------------------ a real server
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -127,3 +127,15 @@ def test_an_unknown_scene_in_a_link_is_ignored_with_a_notice(tmp_path):
     assert parsed.filters == Filters()
     assert [n.text("en") for n in parsed.notices] == ["Ignored an unknown scene in the link: atlantis"]
     assert parsed.notices[0].text("ja") == "リンクの不明なシーンを無視しました：atlantis"
+
+
+def test_a_scene_is_found_by_its_id_and_an_unknown_id_finds_none(shipped):
+    first = shipped.scenes[0]
+    assert shipped.scene(first.id) is first
+    assert shipped.scene("no-such-scene") is None
+    assert shipped.scene(None) is None
+
+
+def test_the_view_of_the_filters_leaves_out_only_how_they_are_presented():
+    shown = Filters(years=(1990, 2000), regions=("europe",), lang="en", present=True, scene="networks")
+    assert shown.view() == Filters(years=(1990, 2000), regions=("europe",), lang="en")

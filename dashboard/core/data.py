@@ -354,6 +354,10 @@ class Atlas:
     def org(self, org_id: str) -> Organisation:
         return self.organisation_records[org_id]
 
+    def scene(self, scene_id: str | None) -> Scene | None:
+        """The scene with this id (None for no id or an unknown one)."""
+        return next((sc for sc in self.scenes if sc.id == scene_id), None)
+
     def label(self, vocab: str, term: str | None, lang: str = "en") -> str:
         """The display label of a vocabulary term (``vocab`` is e.g. 'regions', 'themes')."""
         if term is None:

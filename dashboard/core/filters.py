@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -35,6 +35,10 @@ class Filters:
     present: bool = False  # presentation mode (projector)
     compare: tuple[str, ...] = ()  # organisations chosen on the Compare page
     scene: str | None = None  # the briefing scene shown (data/scenes.yaml), if any
+
+    def view(self) -> Filters:
+        """What these filters select and show, whatever the presenting (the key of every cache)."""
+        return replace(self, present=False, scene=None)
 
 
 @dataclass

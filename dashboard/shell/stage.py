@@ -44,7 +44,8 @@ def scenes() -> list[Scene]:
 
 
 def current_scene(scene_id: str | None) -> Scene | None:
-    return next((s for s in scenes() if s.id == scene_id), None)
+    atlas = state.load()[0]
+    return atlas.scene(scene_id) if atlas is not None else None
 
 
 def scene_index(scene_id: str | None) -> int:

@@ -248,7 +248,7 @@ class Context:
 
 
 def _cache_key(data_key: tuple, f: Filters) -> str:
-    return repr((data_key, replace(f, present=False, scene=None)))
+    return repr((data_key, f.view()))
 
 
 def apply_filters(f: Filters) -> None:
@@ -276,7 +276,7 @@ def _from_widgets(atlas: Atlas) -> Filters:
         compare=tuple(s.get("compare_sel", ())),
     )
     # the scene shown: the last one stepped to, while the filters are still the scene's
-    scene = next((sc for sc in atlas.scenes if sc.id == s.get("scene")), None)
+    scene = atlas.scene(s.get("scene"))
     if scene is not None and _same_view(scene_filters(scene, f.lang, f.present), f):
         f = replace(f, scene=scene.id)
     return f
@@ -330,7 +330,8 @@ def current_filters(atlas: Atlas) -> Filters:
 
 def scene_page(atlas: Atlas, scene_id: str | None) -> str | None:
     """The page of a scene (None for no scene or an unknown one)."""
-    return next((sc.page for sc in atlas.scenes if sc.id == scene_id), None)
+    scene = atlas.scene(scene_id)
+    return scene.page if scene else None
 
 
 def sync_url(atlas: Atlas, f: Filters, page: str) -> None:
@@ -379,7 +380,7 @@ def make_context(atlas: Atlas, f: Filters) -> Context:
     """The context of ``f`` on ``atlas``: the selection from the cache (per filters and data stamp)."""
     folder = paths.data_dir()
     data_key = (str(folder), _stamp(folder))
-    selection = _select_cached(atlas, _cache_key(data_key, f), replace(f, present=False, scene=None))
+    selection = _select_cached(atlas, _cache_key(data_key, f), f.view())
     return Context(atlas, f, selection, data_key)
 
 
@@ -423,9 +424,7 @@ def standalone_map_html(ctx: Context) -> str:
 def _briefing(_ctx: Context, key: str, today: date) -> bytes:  # noqa: ARG001 (cache key)
     from dashboard.outputs.briefing import briefing_html
 
-    return briefing_html(_ctx.atlas, replace(_ctx.filters, present=False, scene=None), today=today).encode(
-        "utf-8"
-    )
+    return briefing_html(_ctx.atlas, _ctx.filters.view(), today=today).encode("utf-8")
 
 
 def briefing_bytes(ctx: Context) -> bytes:

@@ -139,3 +139,14 @@ def test_a_scene_is_found_by_its_id_and_an_unknown_id_finds_none(shipped):
 def test_the_view_of_the_filters_leaves_out_only_how_they_are_presented():
     shown = Filters(years=(1990, 2000), regions=("europe",), lang="en", present=True, scene="networks")
     assert shown.view() == Filters(years=(1990, 2000), regions=("europe",), lang="en")
+
+
+def test_a_map_scenes_view_is_one_rule_for_the_app_the_site_and_the_pack():
+    from dashboard.core.filters import SCENE_ZOOM, scene_view
+    from dashboard.core.schema import Scene
+
+    base = {"id": "s", "title_ja": "地図", "title_en": "Map", "page": "map"}
+    assert scene_view(Scene(**base)) is None  # no center: the map fits its points
+    assert scene_view(Scene(**base, center=(36.5, 137.0), zoom=5)) == {"center": (36.5, 137.0), "zoom": 5}
+    assert scene_view(Scene(**base, center=(36.5, 137.0))) == {"center": (36.5, 137.0), "zoom": SCENE_ZOOM}
+    assert scene_view(Scene(**{**base, "page": "timeline"})) is None

@@ -4,6 +4,7 @@ that switches organisations on and off. In presentation mode the map fills the s
 import streamlit as st
 
 from dashboard.core.describe import map_summary
+from dashboard.core.filters import scene_view
 from dashboard.core.safety import escape_markdown
 from dashboard.core.tables import map_caption
 from dashboard.core.text import t
@@ -23,8 +24,7 @@ if not present:
     st.caption(map_caption(points, lang))
 
 scene = stage.current_scene(ctx.filters.scene)
-on_map = scene is not None and scene.page == "map" and scene.center
-view = {"center": scene.center, "zoom": scene.zoom} if on_map else None
+view = scene_view(scene) if scene is not None else None
 left, right = (st.container(), st.container()) if present else st.columns([3, 1])
 with left:
     with stage.main_visual():

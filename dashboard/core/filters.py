@@ -106,6 +106,16 @@ def scene_filters(scene: Scene, lang: str = DEFAULT_LANG, present: bool = True) 
     )
 
 
+SCENE_ZOOM = 4  # a map scene with a center and no zoom: a region's view
+
+
+def scene_view(scene: Scene) -> dict | None:
+    """A map scene's view for the map (``center`` and ``zoom``), or None: the map fits its points."""
+    if scene.page != "map" or scene.center is None:
+        return None
+    return {"center": scene.center, "zoom": scene.zoom or SCENE_ZOOM}
+
+
 def from_query_params(params: Mapping[str, str | Sequence[str]], atlas: Atlas) -> Parsed:
     """Read filters from URL parameters; never raises. Bad values are dropped with a notice.
 

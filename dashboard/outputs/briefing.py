@@ -54,7 +54,7 @@ from dashboard.core.compare import comparison
 from dashboard.core.data import Atlas
 from dashboard.core.describe import map_summary, membership_summary, timeline_summary
 from dashboard.core.figures import Space, membership_figure, timeline_figure
-from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, scene_filters, select
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, Selection, scene_filters, scene_view, select
 from dashboard.core.safety import Markup, clean, html_lines, safe_url, script_code, style_code
 from dashboard.core.schema import Scene
 from dashboard.core.tables import (
@@ -365,7 +365,7 @@ def _scene(atlas: Atlas, scene: Scene, lang: str, first_chart: bool) -> tuple[di
             out["numbers"] = headline_numbers(atlas, sel, lang)
             out["visual_table"] = table_data(organisations_table(atlas, sel, lang))
         case "map":
-            view = {"center": scene.center, "zoom": scene.zoom or 4} if scene.center else None
+            view = scene_view(scene)
             out["map_page"] = (
                 standalone_html(
                     sel.points, lang=lang, atlas=atlas, basemap=False, view=view, legend_collapsed=True

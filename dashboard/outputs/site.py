@@ -38,7 +38,7 @@ from pathlib import Path
 from dashboard.atlasmap.builder import standalone_html
 from dashboard.core import paths
 from dashboard.core.data import Atlas
-from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, scene_filters, select
+from dashboard.core.filters import YEAR_MAX, YEAR_MIN, Filters, scene_filters, scene_view, select
 from dashboard.core.safety import Markup, style_code
 from dashboard.core.schema import Scene
 from dashboard.core.text import LANGS, language_name, pick, t
@@ -255,7 +255,7 @@ def _write_scene(w: _Writer, atlas: Atlas, scenes: Sequence[Scene], i: int, lang
     sections = SCENE_SECTIONS[scene.page]
     map_src = None
     if "map" in sections and not sel.points.empty:
-        view = {"center": scene.center, "zoom": scene.zoom} if scene.center else None
+        view = scene_view(scene)
         page = standalone_html(sel.points, lang=lang, atlas=atlas, basemap=False, view=view)
         map_src = f"{scene.id}-map.html"
         w.write(base + map_src, page)

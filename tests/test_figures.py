@@ -361,3 +361,19 @@ def test_a_figure_two_sources_agree_on_is_labelled_once(atlas):
     fig = membership_figure(frame, atlas, "en")
     labels = [x for tr in data_traces(fig) for x in (tr.get("text") or []) if x]
     assert labels.count("~900") == 1
+
+
+@pytest.mark.parametrize("width", [769, 790, 811, 832, 1040, 1232])
+def test_the_membership_panels_draw_at_every_measured_width(width):
+    """At some widths the panels' fractions summed to 1.0000000000000002, which plotly refused as a
+    domain: the membership page failed for a browser of that width (found by the load test)."""
+    from dashboard.core.figures import Space, membership_figure
+    from dashboard.core.filters import Filters, select
+
+    atlas = load_atlas()
+    fig = membership_figure(
+        select(atlas, Filters()).membership, atlas, "en", space=Space(width=width, height=None, font=13)
+    )
+    domains = [v for k, v in fig.layout.to_plotly_json().items() if k.startswith(("xaxis", "yaxis"))]
+    assert domains
+    assert all(0.0 <= d <= 1.0 for axis in domains for d in axis["domain"])

@@ -670,6 +670,11 @@ def _org_rows(rows: pd.DataFrame, org_id: str) -> list[tuple[str, list[dict[str,
     ]
 
 
+def _unit_interval(domain: tuple[float, float]) -> tuple[float, float]:
+    lo, hi = domain
+    return (min(1.0, max(0.0, lo)), min(1.0, max(0.0, hi)))
+
+
 @dataclass
 class _Panel:
     """One plot area of the membership figure: its axes, the organisations drawn in it, its place
@@ -686,6 +691,12 @@ class _Panel:
     title: str = ""
     title_x: float = 0.0
     placed: list[Box] = field(default_factory=list)  # label boxes already drawn in this panel
+
+    def __post_init__(self) -> None:
+        # sums of pixel fractions can pass 1 by a rounding error (1.0000000000000002 at some widths),
+        # which plotly refuses as a domain
+        self.x_domain = _unit_interval(self.x_domain)
+        self.y_domain = _unit_interval(self.y_domain)
 
     @property
     def xref(self) -> str:
